@@ -1,0 +1,51 @@
+/**
+ * Everything the RPC server needs from the node, as one facade (the node implements it; tests pass
+ * a fake). The RPC never touches the database, the network or consensus directly.
+ */
+import type { Account, StateProof } from '../state/index.ts';
+import type { Block, Receipt, SignedTx } from '../runtime/index.ts';
+
+export type NodeStatus = {
+  chainId: string;
+  nodeId: string;
+  /** Latest committed height; 0 before the first block. */
+  height: number;
+  blockHash: Uint8Array;
+  stateRoot: Uint8Array;
+  timeMs: bigint;
+  /** True while the node is catching up and its state is behind the network. */
+  syncing: boolean;
+  mempoolTxs: number;
+  mempoolBytes: number;
+  validatorAddress: Uint8Array | null;
+};
+
+export type CommitSignature = { validator: Uint8Array; signature: Uint8Array };
+export type CommitView = { height: number; round: number; blockHash: Uint8Array; signatures: CommitSignature[] };
+
+export type BlockView = { hash: Uint8Array; block: Block; commit: CommitView | null };
+
+export type TxView = {
+  tx: SignedTx;
+  height: number;
+  index: number;
+  blockHash: Uint8Array;
+  receipt: Receipt;
+};
+
+/** Result of a submission: accepted into the mempool (or already there). */
+export type SubmitResult = { hash: Uint8Array; duplicate: boolean };
+
+export type RpcDeps = {
+  status(): NodeStatus;
+  /** Decodes, checks and adds a transaction to the mempool. Throws CodecError, TxError or MempoolError. */
+  submitTx(bytes: Uint8Array): SubmitResult;
+  account(address: Uint8Array): Account;
+  blockByHeight(height: number): Promise<BlockView | undefined>;
+  blockByHash(hash: Uint8Array): Promise<BlockView | undefined>;
+  tx(hash: Uint8Array): Promise<TxView | undefined>;
+  /** True if the transaction is waiting in the mempool. */
+  isPending(hash: Uint8Array): boolean;
+  /** Proof for `key` against the latest committed state root. */
+  proveState(key: Uint8Array): { height: number; stateRoot: Uint8Array; proof: StateProof };
+};

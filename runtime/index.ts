@@ -1,0 +1,5 @@
+export * from './tx.ts';
+export * from './block.ts';
+export * from './errors.ts';
+export * from './applyTx.ts';
+export * from './applyBlock.ts';

@@ -1,0 +1,6 @@
+export * from './keys.ts';
+export * from './stateView.ts';
+export * from './account.ts';
+export * from './params.ts';
+export * from './supply.ts';
+export * from './smt.ts';

@@ -1,0 +1,96 @@
+/**
+ * A synchronous, in-memory overlay over committed state. The runtime reads and writes only through
+ * a StateView; the node turns its writes into one atomic batch. `fork()` gives a child overlay for
+ * one transaction, merged into its parent with `commit()` or dropped, so a failed transaction
+ * leaves no partial writes.
+ */
+import { assert, compareBytes } from '../lib/index.ts';
+
+/** Read access to committed state. */
+export type StateReader = {
+  get(key: Uint8Array): Uint8Array | undefined;
+};
+
+/** One change: a value, or null for a deletion. */
+export type StateWrite = readonly [key: Uint8Array, value: Uint8Array | null];
+
+function keyId(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+export class StateView implements StateReader {
+  private readonly base: StateReader;
+  private readonly parent: StateView | null;
+  private readonly changes = new Map<string, { key: Uint8Array; value: Uint8Array | null }>();
+  private merged = false;
+
+  constructor(base: StateReader, parent: StateView | null = null) {
+    this.base = base;
+    this.parent = parent;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const change = this.changes.get(keyId(key));
+    if (change !== undefined) return change.value ?? undefined;
+    return this.base.get(key);
+  }
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    assert(!this.merged, 'StateView: write after commit');
+    this.changes.set(keyId(key), { key, value });
+  }
+
+  delete(key: Uint8Array): void {
+    assert(!this.merged, 'StateView: write after commit');
+    this.changes.set(keyId(key), { key, value: null });
+  }
+
+  /** A child overlay whose writes reach this view only on `commit()`. */
+  fork(): StateView {
+    return new StateView(this, this);
+  }
+
+  /** Merges this child's writes into its parent. */
+  commit(): void {
+    assert(this.parent !== null, 'StateView: commit on a root view');
+    assert(!this.merged, 'StateView: committed twice');
+    for (const [id, change] of this.changes) this.parent.changes.set(id, change);
+    this.merged = true;
+  }
+
+  /** All writes, sorted by key, so that anything derived from them is deterministic. */
+  writes(): StateWrite[] {
+    const out: StateWrite[] = [];
+    for (const change of this.changes.values()) out.push([change.key, change.value]);
+    out.sort((a, b) => compareBytes(a[0], b[0]));
+    return out;
+  }
+
+  get writeCount(): number {
+    return this.changes.size;
+  }
+}
+
+/** A StateReader over a plain map, keyed like StateView's internal ids. */
+export class MapStateReader implements StateReader {
+  readonly map: Map<string, Uint8Array>;
+
+  constructor(map = new Map<string, Uint8Array>()) {
+    this.map = map;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.map.get(keyId(key));
+  }
+
+  apply(writes: readonly StateWrite[]): void {
+    for (const [key, value] of writes) {
+      if (value === null) this.map.delete(keyId(key));
+      else this.map.set(keyId(key), value);
+    }
+  }
+
+  *entries(): IterableIterator<readonly [Uint8Array, Uint8Array]> {
+    for (const [id, value] of this.map) yield [new Uint8Array(Buffer.from(id, 'latin1')), value];
+  }
+}
