@@ -7,3 +7,4 @@ export * from './address.ts';
 export * from './merkle.ts';
 export * from './amount.ts';
 export type * from './types.ts';
+export * from './logger.ts';

@@ -4,3 +4,4 @@ export * from './account.ts';
 export * from './params.ts';
 export * from './supply.ts';
 export * from './smt.ts';
+export * from './chainStore.ts';

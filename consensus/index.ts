@@ -1,0 +1,5 @@
+export * from './types.ts';
+export * from './errors.ts';
+export * from './ports.ts';
+export * from './signer.ts';
+export * from './soloEngine.ts';

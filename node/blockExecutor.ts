@@ -1,0 +1,182 @@
+/**
+ * The shell around the runtime: builds blocks from the mempool, executes blocks, and stores them
+ * with their state in one batch. Implements consensus's BlockPort.
+ */
+import { assert, bytesToHex, equalBytes, merkleRoot, type Logger } from '../lib/index.ts';
+import {
+  BLOCK_VERSION,
+  BlockError,
+  applyBlockTxs,
+  blockHash as hashHeader,
+  buildBlockTxs,
+  encodeBlock,
+  encodeReceipt,
+  encodeReceipts,
+  validateHeaderLinkage,
+  type Block,
+  type BlockEnv,
+  type Header,
+  type Receipt,
+  type SignedTx,
+} from '../runtime/index.ts';
+import {
+  decodeParams,
+  loadValidatorSet,
+  PARAMS_KEY,
+  StateView,
+  validatorSetHash,
+  type ChainStore,
+  type Params,
+  type SparseMerkleTree,
+  type StateWrite,
+} from '../state/index.ts';
+import { encodeCommit, type BlockPort, type Commit } from '../consensus/index.ts';
+import type { Mempool } from './mempool.ts';
+
+/** A block executed but not yet committed. */
+export type ExecutedBlock = {
+  block: Block;
+  hash: Uint8Array;
+  txs: SignedTx[];
+  receipts: Receipt[];
+  writes: StateWrite[];
+  tree: SparseMerkleTree;
+};
+
+export type CommittedBlockInfo = { height: number; hash: Uint8Array; block: Block; txs: SignedTx[]; receipts: Receipt[] };
+
+export type BlockExecutorDeps = {
+  chainId: string;
+  store: ChainStore;
+  mempool: Mempool;
+  proposer: Uint8Array;
+  log: Logger;
+  onCommit?: (info: CommittedBlockInfo) => void;
+};
+
+/** Proposals kept while waiting for a commit; a new height clears them. */
+const PENDING_MAX = 16;
+
+export class BlockExecutor implements BlockPort {
+  private readonly deps: BlockExecutorDeps;
+  private readonly pending = new Map<string, ExecutedBlock>();
+
+  constructor(deps: BlockExecutorDeps) {
+    this.deps = deps;
+  }
+
+  params(): Params {
+    const bytes = this.deps.store.state.get(PARAMS_KEY);
+    assert(bytes !== undefined, 'params missing from state');
+    return decodeParams(bytes);
+  }
+
+  lastCommitted(): { height: number; timeMs: bigint } {
+    const head = this.deps.store.head;
+    assert(head !== null, 'store has no genesis');
+    return { height: head.height, timeMs: head.timeMs };
+  }
+
+  hasPendingTxs(): boolean {
+    return this.deps.mempool.size > 0;
+  }
+
+  async buildProposal(height: number, round: number, timeMs: bigint): Promise<{ blockHash: Uint8Array }> {
+    const { store, mempool } = this.deps;
+    const head = store.head;
+    assert(head !== null && height === head.height + 1, 'buildProposal: not the next height');
+    const params = this.params();
+    const view = new StateView(store.state);
+    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, verifySignatures: false };
+    // Signatures were verified at the mempool door.
+    const built = buildBlockTxs(view, mempool.ready(params.blockTxCountMax * 2), env, params);
+    for (const { tx, error } of built.rejected) {
+      this.deps.log.debug({ tx: bytesToHex(tx.hash), code: error.code }, 'Dropped transaction at block building');
+      mempool.remove(tx.hash);
+    }
+    const executed = this.finish(view, built.included, built.receipts, {
+      height,
+      timeMs,
+      parentHash: head.blockHash,
+    });
+    this.remember(executed);
+    this.deps.log.debug({ height, round, txs: built.included.length }, 'Built proposal');
+    return { blockHash: executed.hash };
+  }
+
+  /**
+   * Validates and executes a block from elsewhere (another proposer, sync, replay), checking every
+   * transaction's signature and every root in its header. Throws BlockError if it is invalid.
+   */
+  executeBlock(block: Block): ExecutedBlock {
+    const { store } = this.deps;
+    const head = store.head;
+    assert(head !== null, 'store has no genesis');
+    const h = block.header;
+    validateHeaderLinkage(h, { height: head.height, hash: head.blockHash, timeMs: head.timeMs }, this.deps.chainId);
+    const params = this.params();
+    const view = new StateView(store.state);
+    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, verifySignatures: true };
+    const { receipts, decoded } = applyBlockTxs(view, block.txs, env, params);
+    const executed = this.finish(view, decoded, receipts, { height: h.height, timeMs: h.timeMs, parentHash: h.parentHash }, h.proposer);
+    const ours = executed.block.header;
+    for (const root of ['txRoot', 'receiptsRoot', 'stateRoot', 'validatorSetHash', 'nextValidatorSetHash'] as const) {
+      if (!equalBytes(ours[root], h[root])) throw new BlockError({ code: 'BLOCK_WRONG_ROOT', root });
+    }
+    const result = { ...executed, block, hash: hashHeader(h) };
+    this.remember(result);
+    return result;
+  }
+
+  private finish(
+    view: StateView,
+    txs: SignedTx[],
+    receipts: Receipt[],
+    at: { height: number; timeMs: bigint; parentHash: Uint8Array },
+    proposer = this.deps.proposer,
+  ): ExecutedBlock {
+    const writes = view.writes();
+    const tree = this.deps.store.tree.update(writes);
+    const setHash = validatorSetHash(loadValidatorSet(view));
+    const header: Header = {
+      version: BLOCK_VERSION,
+      chainId: this.deps.chainId,
+      height: at.height,
+      timeMs: at.timeMs,
+      parentHash: at.parentHash,
+      txRoot: merkleRoot(txs.map((t) => t.bytes)),
+      receiptsRoot: merkleRoot(receipts.map(encodeReceipt)),
+      stateRoot: tree.root,
+      proposer,
+      validatorSetHash: setHash,
+      nextValidatorSetHash: setHash,
+    };
+    const block: Block = { header, txs: txs.map((t) => t.bytes) };
+    return { block, hash: hashHeader(header), txs, receipts, writes, tree };
+  }
+
+  private remember(executed: ExecutedBlock): void {
+    if (this.pending.size >= PENDING_MAX) this.pending.clear();
+    this.pending.set(bytesToHex(executed.hash), executed);
+  }
+
+  async commitBlock(height: number, blockHash: Uint8Array, commit: Commit): Promise<void> {
+    const executed = this.pending.get(bytesToHex(blockHash));
+    assert(executed !== undefined, `commitBlock: unknown block ${bytesToHex(blockHash)}`);
+    assert(executed.block.header.height === height, 'commitBlock: height mismatch');
+    await this.deps.store.commitBlock({
+      height,
+      blockHash,
+      timeMs: executed.block.header.timeMs,
+      blockBytes: encodeBlock(executed.block),
+      commitBytes: encodeCommit(commit),
+      receiptsBytes: encodeReceipts(executed.receipts),
+      txHashes: executed.txs.map((t) => t.hash),
+      writes: executed.writes,
+      tree: executed.tree,
+    });
+    this.pending.clear();
+    this.deps.mempool.afterCommit(executed.txs);
+    this.deps.onCommit?.({ height, hash: blockHash, block: executed.block, txs: executed.txs, receipts: executed.receipts });
+  }
+}

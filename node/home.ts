@@ -1,0 +1,123 @@
+/**
+ * The node's home directory and `tagger init`. Layout (docs/operators.md §Home directory):
+ *
+ *   <home>/config.json          node settings
+ *   <home>/genesis.json         the chain's genesis
+ *   <home>/node-key.json        the validator's ed25519 key (mode 0600, unencrypted: the node starts unattended)
+ *   <home>/data/chain/          LevelDB: state, blocks, receipts, indexes
+ *   <home>/data/signer-state    the double-sign guard (last signed height/round/step)
+ *   <home>/keyring/NAME.json    encrypted user keys (`tagger keys`)
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ChainError, ONE_TAG, addressFromPublicKey, addressFromString, addressToString, bytesToHex, hexToBytes, publicKeyFromSecret, randomSecretKey } from '../lib/index.ts';
+import { DEFAULT_PARAMS } from '../state/index.ts';
+import { genesisToJson, parseGenesisJson, type Genesis } from '../genesis/index.ts';
+import { writeFileDurable } from '../consensus/index.ts';
+import { Keyring } from '../sdk/keyring.ts';
+import { DEFAULT_CONFIG, type NodeConfig } from './config.ts';
+
+export type HomePaths = {
+  home: string;
+  config: string;
+  genesis: string;
+  nodeKey: string;
+  data: string;
+  chainDb: string;
+  signerState: string;
+  keyring: string;
+};
+
+export function homePaths(home: string): HomePaths {
+  return {
+    home,
+    config: join(home, 'config.json'),
+    genesis: join(home, 'genesis.json'),
+    nodeKey: join(home, 'node-key.json'),
+    data: join(home, 'data'),
+    chainDb: join(home, 'data', 'chain'),
+    signerState: join(home, 'data', 'signer-state'),
+    keyring: join(home, 'keyring'),
+  };
+}
+
+export type HomeErrorType =
+  | { code: 'HOME_EXISTS'; path: string }
+  | { code: 'HOME_BAD_NODE_KEY'; path: string; reason: string };
+export class HomeError extends ChainError<HomeErrorType> {}
+
+export type NodeKey = { secretKey: Uint8Array; publicKey: Uint8Array; address: Uint8Array };
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function saveNodeKey(path: string, secretKey: Uint8Array): Promise<NodeKey> {
+  const publicKey = publicKeyFromSecret(secretKey);
+  const address = addressFromPublicKey(publicKey);
+  const json = { address: addressToString(address), publicKey: bytesToHex(publicKey), secretKey: bytesToHex(secretKey) };
+  await writeFileDurable(path, JSON.stringify(json, null, 2) + '\n', 0o600);
+  return { secretKey, publicKey, address };
+}
+
+export async function loadNodeKey(path: string): Promise<NodeKey> {
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as { secretKey?: unknown };
+    if (typeof json.secretKey !== 'string') throw new Error('secretKey missing');
+    const secretKey = hexToBytes(json.secretKey);
+    if (secretKey.length !== 32) throw new Error('secretKey must be 32 bytes');
+    const publicKey = publicKeyFromSecret(secretKey);
+    return { secretKey, publicKey, address: addressFromPublicKey(publicKey) };
+  } catch (e: unknown) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new HomeError({ code: 'HOME_BAD_NODE_KEY', path, reason }, `node key ${path}: ${reason}`);
+  }
+}
+
+export type InitOpts = {
+  home: string;
+  chainId: string;
+  /** Password for the funded `dev` key written to the keyring. */
+  devPassword: string;
+  genesisTimeMs: bigint;
+  scryptN?: number;
+};
+
+export type InitResult = { paths: HomePaths; validator: NodeKey; devAddress: string; genesis: Genesis };
+
+/** Devnet funding: the `dev` key holds 1,000,000 TAG; the validator stakes 100,000 TAG. */
+export const DEV_BALANCE = 1_000_000n * ONE_TAG;
+export const VALIDATOR_POWER = 100_000n * ONE_TAG;
+
+/**
+ * Creates a one-validator devnet home: validator key, a funded `dev` key in the keyring, genesis
+ * and config. Refuses to touch an existing home.
+ */
+export async function initHome(opts: InitOpts): Promise<InitResult> {
+  const paths = homePaths(opts.home);
+  if (await exists(paths.genesis)) throw new HomeError({ code: 'HOME_EXISTS', path: paths.genesis }, `${paths.genesis} already exists`);
+  await mkdir(paths.data, { recursive: true, mode: 0o700 });
+  const validator = await saveNodeKey(paths.nodeKey, randomSecretKey());
+  const keyring = new Keyring(opts.scryptN === undefined ? { dir: paths.keyring } : { dir: paths.keyring, scryptN: opts.scryptN });
+  const dev = await keyring.add('dev', opts.devPassword);
+  const genesis: Genesis = {
+    chainId: opts.chainId,
+    genesisTimeMs: opts.genesisTimeMs,
+    params: DEFAULT_PARAMS,
+    validators: [{ name: 'validator-0', publicKey: validator.publicKey, power: VALIDATOR_POWER }],
+    accounts: [
+      { address: addressFromString(dev.address), balance: DEV_BALANCE },
+    ],
+  };
+  // Round-trip through JSON so the file on disk is exactly what the node will validate.
+  const genesisText = JSON.stringify(genesisToJson(genesis), null, 2) + '\n';
+  parseGenesisJson(genesisText);
+  await writeFileDurable(paths.genesis, genesisText, 0o644);
+  await writeFileDurable(paths.config, JSON.stringify(DEFAULT_CONFIG satisfies NodeConfig, null, 2) + '\n', 0o644);
+  return { paths, validator, devAddress: dev.address, genesis };
+}

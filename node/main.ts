@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+/**
+ * `tagger`, the command line: node operation (init, start), keys, transactions, queries and
+ * genesis editing. Every command prints JSON on stdout (logs go to stderr) and exits non-zero with
+ * `{ "error": { code, message } }` on failure. Reference: docs/cli.md.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import {
+  ChainError,
+  addressFromString,
+  addressToString,
+  formatTag,
+  isChainError,
+  parseTag,
+  publicKeyFromSecret,
+} from '../lib/index.ts';
+import { signTx, type Tx } from '../runtime/index.ts';
+import { Keyring, readPassword } from '../sdk/keyring.ts';
+import { TaggerClient } from '../sdk/client.ts';
+import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from './config.ts';
+import { exists, homePaths, initHome } from './home.ts';
+import { TaggerNode } from './node.ts';
+import { genesisAddAccount, genesisAddValidator, genesisInit, genesisValidate } from './genesisCommands.ts';
+
+type CliErrorType = { code: 'CLI_USAGE'; reason: string };
+class CliError extends ChainError<CliErrorType> {}
+
+const DEVNET_CHAIN_ID = 'tagger-devnet-1';
+const DEVNET_PASSWORD = 'devnet';
+
+const USAGE = `tagger <command> [options]
+
+Node:
+  init     [--home DIR] [--chain-id ID]            create a one-validator devnet home
+  start    [--home DIR] [--rpc-port N] [--rpc-host H] [--log-level L] [--halt-height N]
+                                                     run the node (creates a devnet home on first start)
+Keys (encrypted; password from --password-file, TAGGER_PASSWORD or a prompt):
+  keys add NAME | keys list | keys show NAME [--home DIR]
+Transactions:
+  tx transfer --from NAME --to ADDRESS --amount TAG [--max-fee TAG] [--node URL] [--no-wait]
+Queries:
+  query status | account ADDRESS | block HEIGHT|latest | tx HASH   [--node URL]
+Genesis:
+  genesis init --chain-id ID [--file F] [--genesis-time T]
+  genesis add-account ADDRESS AMOUNT_TAG [--file F]
+  genesis add-validator NAME PUBLIC_KEY_HEX POWER_TAG [--file F]
+  genesis validate [--file F]
+
+Defaults: --home ./.tagger (or TAGGER_HOME); --node from the home's config (http://127.0.0.1:26657).
+`;
+
+const OPTIONS = {
+  home: { type: 'string' },
+  'chain-id': { type: 'string' },
+  'rpc-port': { type: 'string' },
+  'rpc-host': { type: 'string' },
+  'log-level': { type: 'string' },
+  'halt-height': { type: 'string' },
+  'block-interval-ms': { type: 'string' },
+  'password-file': { type: 'string' },
+  node: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  amount: { type: 'string' },
+  'max-fee': { type: 'string' },
+  'no-wait': { type: 'boolean' },
+  file: { type: 'string' },
+  'genesis-time': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function usage(reason: string): CliError {
+  return new CliError({ code: 'CLI_USAGE', reason }, `${reason}\n\n${USAGE}`);
+}
+
+function print(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+}
+
+function homeOf(flags: Flags): string {
+  return resolve(flags.home ?? process.env['TAGGER_HOME'] ?? '.tagger');
+}
+
+async function loadConfig(home: string, flags: Flags): Promise<NodeConfig> {
+  const path = homePaths(home).config;
+  const text = (await exists(path)) ? await readFile(path, 'utf8') : '{}';
+  const overrides: Record<string, string> = {};
+  for (const [env, key] of Object.entries(ENV_OVERRIDES)) {
+    const value = process.env[env];
+    if (value !== undefined) overrides[key] = value;
+  }
+  if (flags['rpc-port'] !== undefined) overrides['rpc.port'] = flags['rpc-port'];
+  if (flags['rpc-host'] !== undefined) overrides['rpc.host'] = flags['rpc-host'];
+  if (flags['log-level'] !== undefined) overrides['log.level'] = flags['log-level'];
+  if (flags['halt-height'] !== undefined) overrides['consensus.haltHeight'] = flags['halt-height'];
+  if (flags['block-interval-ms'] !== undefined) overrides['consensus.blockIntervalMs'] = flags['block-interval-ms'];
+  return applyOverrides(parseConfigJson(text, path), overrides);
+}
+
+async function nodeUrl(flags: Flags): Promise<string> {
+  if (flags.node !== undefined) return flags.node;
+  if (process.env['TAGGER_NODE'] !== undefined) return process.env['TAGGER_NODE'];
+  const config = await loadConfig(homeOf(flags), flags);
+  const host = config.rpc.host === '0.0.0.0' ? '127.0.0.1' : config.rpc.host;
+  return `http://${host}:${config.rpc.port}`;
+}
+
+async function devPassword(flags: Flags): Promise<string> {
+  if (flags['password-file'] !== undefined || process.env['TAGGER_PASSWORD'] !== undefined) {
+    return readPassword(flags['password-file'] === undefined ? {} : { passwordFile: flags['password-file'] });
+  }
+  return DEVNET_PASSWORD;
+}
+
+async function cmdInit(flags: Flags): Promise<void> {
+  const home = homeOf(flags);
+  const result = await initHome({
+    home,
+    chainId: flags['chain-id'] ?? DEVNET_CHAIN_ID,
+    devPassword: await devPassword(flags),
+    genesisTimeMs: BigInt(Date.now()),
+  });
+  print({
+    home,
+    chainId: result.genesis.chainId,
+    validator: addressToString(result.validator.address),
+    devKey: { name: 'dev', address: result.devAddress, balance: formatTag(result.genesis.accounts[0]?.balance ?? 0n) },
+    devKeyPassword: flags['password-file'] === undefined && process.env['TAGGER_PASSWORD'] === undefined ? DEVNET_PASSWORD : '(yours)',
+  });
+}
+
+async function cmdStart(flags: Flags): Promise<void> {
+  const home = homeOf(flags);
+  if (!(await exists(homePaths(home).genesis))) {
+    process.stderr.write(`No genesis in ${home}: creating a one-validator devnet there.\n`);
+    await cmdInit(flags);
+  }
+  const config = await loadConfig(home, flags);
+  const log = pino({ level: config.log.level }, pino.destination(2));
+  const node = await TaggerNode.open({ home, config, log });
+  const url = await node.start();
+  process.stderr.write(`Tagger node running. RPC: ${url}  (Ctrl-C to stop)\n`);
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'Shutting down');
+    node.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function cmdKeys(args: string[], flags: Flags): Promise<void> {
+  const keyring = new Keyring({ dir: homePaths(homeOf(flags)).keyring });
+  const [sub, name] = args;
+  const passwordOpts = flags['password-file'] === undefined ? {} : { passwordFile: flags['password-file'] };
+  switch (sub) {
+    case 'add':
+      if (name === undefined) throw usage('keys add needs a NAME');
+      return print(await keyring.add(name, await readPassword({ ...passwordOpts, prompt: `Password for ${name}: `, confirm: true })));
+    case 'list':
+      return print(await keyring.list());
+    case 'show':
+      if (name === undefined) throw usage('keys show needs a NAME');
+      return print(await keyring.show(name));
+    default:
+      throw usage(`unknown keys command "${sub ?? ''}"`);
+  }
+}
+
+async function cmdTx(args: string[], flags: Flags): Promise<void> {
+  if (args[0] !== 'transfer') throw usage(`unknown tx command "${args[0] ?? ''}"`);
+  if (flags.from === undefined || flags.to === undefined || flags.amount === undefined) {
+    throw usage('tx transfer needs --from NAME --to ADDRESS --amount TAG');
+  }
+  const to = addressFromString(flags.to);
+  const amount = parseTag(flags.amount);
+  const client = new TaggerClient({ url: await nodeUrl(flags) });
+  const keyring = new Keyring({ dir: homePaths(homeOf(flags)).keyring });
+  const secretKey = await keyring.unlock(
+    flags.from,
+    await readPassword({ ...(flags['password-file'] === undefined ? {} : { passwordFile: flags['password-file'] }), prompt: `Password for ${flags.from}: ` }),
+  );
+  const sender = publicKeyFromSecret(secretKey);
+  const info = await keyring.show(flags.from);
+  const [status, account] = await Promise.all([client.status(), client.account(info.address)]);
+  const tx: Tx = {
+    chainId: status.chainId,
+    sender,
+    nonce: account.nonce,
+    maxFee: parseTag(flags['max-fee'] ?? '0.01'),
+    body: { kind: 'transfer', to, amount },
+  };
+  const signed = signTx(tx, secretKey);
+  const submitted = await client.submitTx(signed.bytes);
+  if (flags['no-wait'] === true) return print(submitted);
+  print(await client.waitForTx(submitted.hash, { timeoutMs: 60_000, pollMs: 250 }));
+}
+
+async function cmdQuery(args: string[], flags: Flags): Promise<void> {
+  const client = new TaggerClient({ url: await nodeUrl(flags) });
+  const [what, arg] = args;
+  switch (what) {
+    case 'status':
+      return print(await client.status());
+    case 'account':
+      if (arg === undefined) throw usage('query account needs an ADDRESS');
+      addressFromString(arg);
+      return print(await client.account(arg));
+    case 'block':
+      if (arg === undefined || (arg !== 'latest' && !/^\d+$/.test(arg))) throw usage('query block needs a HEIGHT or "latest"');
+      return print(await client.block(arg === 'latest' ? 'latest' : Number(arg)));
+    case 'tx':
+      if (arg === undefined) throw usage('query tx needs a HASH');
+      return print(await client.tx(arg));
+    default:
+      throw usage(`unknown query "${what ?? ''}"`);
+  }
+}
+
+async function cmdGenesis(args: string[], flags: Flags): Promise<void> {
+  const file = resolve(flags.file ?? homePaths(homeOf(flags)).genesis);
+  const [sub, a, b, c] = args;
+  switch (sub) {
+    case 'init':
+      if (flags['chain-id'] === undefined) throw usage('genesis init needs --chain-id');
+      return print(await genesisInit(file, flags['chain-id'], flags['genesis-time'] ?? new Date().toISOString()));
+    case 'add-account':
+      if (a === undefined || b === undefined) throw usage('genesis add-account needs ADDRESS AMOUNT_TAG');
+      return print(await genesisAddAccount(file, a, b));
+    case 'add-validator':
+      if (a === undefined || b === undefined || c === undefined) throw usage('genesis add-validator needs NAME PUBLIC_KEY_HEX POWER_TAG');
+      return print(await genesisAddValidator(file, a, b, c));
+    case 'validate':
+      return print({ valid: true, ...(await genesisValidate(file)) });
+    default:
+      throw usage(`unknown genesis command "${sub ?? ''}"`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const flags = values as Flags;
+  const [command, ...rest] = positionals;
+  if (flags.help === true || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'init':
+      return cmdInit(flags);
+    case 'start':
+      return cmdStart(flags);
+    case 'keys':
+      return cmdKeys(rest, flags);
+    case 'tx':
+      return cmdTx(rest, flags);
+    case 'query':
+      return cmdQuery(rest, flags);
+    case 'genesis':
+      return cmdGenesis(rest, flags);
+    default:
+      throw usage(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (isChainError(e)) {
+    process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + '\n');
+  } else if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(JSON.stringify({ error: { code: 'CLI_USAGE', message: e.message } }) + '\n');
+  } else {
+    process.stderr.write(JSON.stringify({ error: { code: 'CLI_FAILED', message: e instanceof Error ? e.message : String(e) } }) + '\n');
+  }
+  process.exitCode = 1;
+});

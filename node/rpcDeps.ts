@@ -1,0 +1,85 @@
+/** The node's implementation of the RPC facade, reading from the store and the mempool. */
+import { assert, equalBytes } from '../lib/index.ts';
+import { blockHash, decodeBlock, decodeReceipts, decodeSignedTx } from '../runtime/index.ts';
+import { loadAccount, type ChainStore } from '../state/index.ts';
+import { decodeCommit } from '../consensus/index.ts';
+import type { BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/deps.ts';
+import type { Mempool } from './mempool.ts';
+
+export type RpcDepsParts = {
+  chainId: string;
+  nodeId: string;
+  store: ChainStore;
+  mempool: Mempool;
+  validatorAddress: Uint8Array | null;
+  syncing: () => boolean;
+};
+
+export function createRpcDeps(p: RpcDepsParts): RpcDeps {
+  const { store, mempool } = p;
+
+  async function blockByHeight(height: number): Promise<BlockView | undefined> {
+    const bytes = await store.blockBytes(height);
+    if (bytes === undefined) return undefined;
+    const block = decodeBlock(bytes);
+    const commitBytes = await store.commitBytes(height);
+    const hash = height === store.head?.height ? store.head.blockHash : undefined;
+    return {
+      hash: hash ?? blockHash(block.header),
+      block,
+      commit: commitBytes === undefined ? null : decodeCommit(commitBytes),
+    };
+  }
+
+  return {
+    status(): NodeStatus {
+      const head = store.head;
+      assert(head !== null, 'status before genesis');
+      return {
+        chainId: p.chainId,
+        nodeId: p.nodeId,
+        height: head.height,
+        blockHash: head.blockHash,
+        stateRoot: head.stateRoot,
+        timeMs: head.timeMs,
+        syncing: p.syncing(),
+        mempoolTxs: mempool.size,
+        mempoolBytes: mempool.bytes,
+        validatorAddress: p.validatorAddress,
+      };
+    },
+    submitTx(bytes: Uint8Array) {
+      const { tx, duplicate } = mempool.add(bytes);
+      return { hash: tx.hash, duplicate };
+    },
+    account(address: Uint8Array) {
+      return loadAccount(store.state, address);
+    },
+    blockByHeight,
+    async blockByHash(hash: Uint8Array) {
+      const height = await store.heightByHash(hash);
+      return height === undefined ? undefined : blockByHeight(height);
+    },
+    async tx(hash: Uint8Array): Promise<TxView | undefined> {
+      const at = await store.txLocation(hash);
+      if (at === undefined) return undefined;
+      const view = await blockByHeight(at.height);
+      const receiptsBytes = await store.receiptsBytes(at.height);
+      assert(view !== undefined && receiptsBytes !== undefined, `index points at missing block ${at.height}`);
+      const txBytes = view.block.txs[at.index];
+      const receipt = decodeReceipts(receiptsBytes)[at.index];
+      assert(txBytes !== undefined && receipt !== undefined, 'index points at a missing transaction');
+      const tx = decodeSignedTx(txBytes);
+      assert(equalBytes(tx.hash, hash), 'index points at the wrong transaction');
+      return { tx, height: at.height, index: at.index, blockHash: view.hash, receipt };
+    },
+    isPending(hash: Uint8Array) {
+      return mempool.has(hash);
+    },
+    proveState(key: Uint8Array) {
+      const head = store.head;
+      assert(head !== null, 'proof before genesis');
+      return { height: head.height, stateRoot: head.stateRoot, proof: store.tree.prove(key) };
+    },
+  };
+}

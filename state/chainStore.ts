@@ -1,0 +1,192 @@
+/**
+ * The node's database (LevelDB through `level`): committed state, blocks, commits, receipts and
+ * the transaction index. Each block is stored with its state changes, indexes and the new head in
+ * ONE write batch, synced to disk, so a crash at any instant leaves the database at the previous
+ * block or the new one, never between. Committed state is also held in memory with its Merkle tree;
+ * on open the tree is rebuilt from the stored values and must reproduce the stored head's root, or
+ * the store refuses to open. Layout: docs/spec/storage.md.
+ */
+import { Level } from 'level';
+import { ChainError, Reader, amountToBytes, bytesToHex, concatBytes, decodeCanonical, encode, equalBytes, u32ToBytes } from '../lib/index.ts';
+import { SparseMerkleTree } from './smt.ts';
+import { MapStateReader, type StateReader, type StateWrite } from './stateView.ts';
+
+export type StoreErrorType =
+  | { code: 'STORE_CORRUPT'; reason: string }
+  | { code: 'STORE_NOT_INITIALIZED' }
+  | { code: 'STORE_ALREADY_INITIALIZED' }
+  | { code: 'STORE_WRONG_HEIGHT'; expected: number; actual: number };
+export class StoreError extends ChainError<StoreErrorType> {}
+
+export type Head = { height: number; blockHash: Uint8Array; stateRoot: Uint8Array; timeMs: bigint };
+
+/** Everything one block adds to the database. */
+export type BlockCommit = {
+  height: number;
+  blockHash: Uint8Array;
+  timeMs: bigint;
+  blockBytes: Uint8Array;
+  commitBytes: Uint8Array;
+  receiptsBytes: Uint8Array;
+  txHashes: readonly Uint8Array[];
+  writes: readonly StateWrite[];
+  /** The tree after `writes`; its root is the block's state root. */
+  tree: SparseMerkleTree;
+};
+
+const P = {
+  state: 0x73, // 's' + state key → value
+  block: 0x62, // 'b' + height → Block
+  commit: 0x63, // 'c' + height → Commit
+  receipts: 0x72, // 'r' + height → Receipts
+  hash: 0x68, // 'h' + block hash → height
+  tx: 0x74, // 't' + tx hash → [height, index]
+  meta: 0x6d, // 'm' + name
+} as const;
+const HEAD_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('head'));
+
+const withPrefix = (prefix: number, key: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(prefix), key);
+const heightKey = (prefix: number, height: number): Uint8Array => withPrefix(prefix, u32ToBytes(height));
+
+function encodeHead(h: Head): Uint8Array {
+  return encode([h.height, h.blockHash, h.stateRoot, amountToBytes(h.timeMs)]);
+}
+
+function decodeHead(bytes: Uint8Array): Head {
+  return decodeCanonical(bytes, 'Head', 256, (v) => {
+    const r = Reader.array(v, 'Head', 4);
+    return { height: r.u32('height'), blockHash: r.bytes('blockHash', 32), stateRoot: r.bytes('stateRoot', 32), timeMs: r.amount('timeMs') };
+  }, encodeHead);
+}
+
+export type TxLocation = { height: number; index: number };
+
+export class ChainStore {
+  private readonly db: Level<Uint8Array, Uint8Array>;
+  private readonly values: MapStateReader;
+  private currentTree: SparseMerkleTree;
+  private currentHead: Head | null;
+
+  private constructor(db: Level<Uint8Array, Uint8Array>, values: MapStateReader, tree: SparseMerkleTree, head: Head | null) {
+    this.db = db;
+    this.values = values;
+    this.currentTree = tree;
+    this.currentHead = head;
+  }
+
+  static async open(dir: string): Promise<ChainStore> {
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    try {
+      const headBytes = await db.get(HEAD_KEY);
+      const head = headBytes === undefined ? null : decodeHead(headBytes);
+      const values = new MapStateReader();
+      const entries: Array<readonly [Uint8Array, Uint8Array]> = [];
+      for await (const [key, value] of db.iterator({ gte: Uint8Array.of(P.state), lt: Uint8Array.of(P.state + 1) })) {
+        const stateKey = key.subarray(1);
+        values.apply([[stateKey, value]]);
+        entries.push([stateKey, value]);
+      }
+      const tree = SparseMerkleTree.fromEntries(entries);
+      if (head === null && entries.length > 0) {
+        throw new StoreError({ code: 'STORE_CORRUPT', reason: 'state without a head' });
+      }
+      if (head !== null && !equalBytes(tree.root, head.stateRoot)) {
+        throw new StoreError(
+          { code: 'STORE_CORRUPT', reason: 'state does not match the committed root' },
+          `stored state root ${bytesToHex(tree.root)} does not match head ${bytesToHex(head.stateRoot)} at height ${head.height}`,
+        );
+      }
+      return new ChainStore(db, values, tree, head);
+    } catch (e: unknown) {
+      await db.close();
+      throw e;
+    }
+  }
+
+  /** Latest committed head; null before genesis is written. */
+  get head(): Head | null {
+    return this.currentHead;
+  }
+
+  /** Committed state (the latest block's). */
+  get state(): StateReader {
+    return this.values;
+  }
+
+  get tree(): SparseMerkleTree {
+    return this.currentTree;
+  }
+
+  /** Writes the genesis state as height 0. */
+  async initGenesis(writes: readonly StateWrite[], genesisTimeMs: bigint): Promise<Head> {
+    if (this.currentHead !== null) throw new StoreError({ code: 'STORE_ALREADY_INITIALIZED' });
+    const tree = this.currentTree.update(writes);
+    const head: Head = { height: 0, blockHash: new Uint8Array(32), stateRoot: tree.root, timeMs: genesisTimeMs };
+    const batch = this.db.batch();
+    for (const [key, value] of writes) {
+      if (value === null) batch.del(withPrefix(P.state, key));
+      else batch.put(withPrefix(P.state, key), value);
+    }
+    batch.put(HEAD_KEY, encodeHead(head));
+    await batch.write({ sync: true });
+    this.values.apply(writes);
+    this.currentTree = tree;
+    this.currentHead = head;
+    return head;
+  }
+
+  /** Stores one block and everything it changed in a single synced batch. */
+  async commitBlock(c: BlockCommit): Promise<Head> {
+    const head = this.currentHead;
+    if (head === null) throw new StoreError({ code: 'STORE_NOT_INITIALIZED' });
+    if (c.height !== head.height + 1) throw new StoreError({ code: 'STORE_WRONG_HEIGHT', expected: head.height + 1, actual: c.height });
+    const next: Head = { height: c.height, blockHash: c.blockHash, stateRoot: c.tree.root, timeMs: c.timeMs };
+    const batch = this.db.batch();
+    for (const [key, value] of c.writes) {
+      if (value === null) batch.del(withPrefix(P.state, key));
+      else batch.put(withPrefix(P.state, key), value);
+    }
+    batch.put(heightKey(P.block, c.height), c.blockBytes);
+    batch.put(heightKey(P.commit, c.height), c.commitBytes);
+    batch.put(heightKey(P.receipts, c.height), c.receiptsBytes);
+    batch.put(withPrefix(P.hash, c.blockHash), u32ToBytes(c.height));
+    c.txHashes.forEach((hash, index) => batch.put(withPrefix(P.tx, hash), encode([c.height, index])));
+    batch.put(HEAD_KEY, encodeHead(next));
+    await batch.write({ sync: true });
+    this.values.apply(c.writes);
+    this.currentTree = c.tree;
+    this.currentHead = next;
+    return next;
+  }
+
+  async blockBytes(height: number): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey(P.block, height));
+  }
+
+  async commitBytes(height: number): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey(P.commit, height));
+  }
+
+  async receiptsBytes(height: number): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey(P.receipts, height));
+  }
+
+  async heightByHash(hash: Uint8Array): Promise<number | undefined> {
+    const bytes = await this.db.get(withPrefix(P.hash, hash));
+    return bytes === undefined ? undefined : new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+  }
+
+  async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {
+    const bytes = await this.db.get(withPrefix(P.tx, hash));
+    if (bytes === undefined) return undefined;
+    return decodeCanonical(bytes, 'TxLocation', 32, (v) => {
+      const r = Reader.array(v, 'TxLocation', 2);
+      return { height: r.u32('height'), index: r.u32('index') };
+    }, (l) => encode([l.height, l.index]));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

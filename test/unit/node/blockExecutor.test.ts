@@ -1,0 +1,70 @@
+import t from 'tap';
+import { bytesToHex, isChainError, ONE_TAG } from '../../../lib/index.ts';
+import { decodeBlock, encodeBlock, encodeReceipts, type Block } from '../../../runtime/index.ts';
+import { loadAccount } from '../../../state/index.ts';
+import { openTestChain, testGenesis, testKey, transfer } from '../../utils/chain.ts';
+
+const alice = testKey(1);
+const bob = testKey(2);
+const genesis = testGenesis([alice, bob]);
+
+async function produce(dir: string, blocks: number): Promise<Block[]> {
+  const chain = await openTestChain(dir, genesis);
+  const out: Block[] = [];
+  let nonce = 0;
+  for (let h = 1; h <= blocks; h++) {
+    for (let i = 0; i < 5; i++) chain.mempool.add(transfer(alice, nonce++, bob.address, BigInt(h * 10 + i) * ONE_TAG).bytes);
+    chain.mempool.add(transfer(bob, h - 1, testKey(100 + h).address, 1n).bytes);
+    const { blockHash } = await chain.executor.buildProposal(h, 0, genesis.genesisTimeMs + BigInt(h) * 1000n);
+    await chain.executor.commitBlock(h, blockHash, { height: h, round: 0, blockHash, signatures: [] });
+    out.push(decodeBlock((await chain.store.blockBytes(h))!));
+  }
+  await chain.store.close();
+  return out;
+}
+
+t.test('determinism: replaying the same blocks gives the same state roots and receipts', async (t) => {
+  const blocks = await produce(t.testdir(), 6);
+  t.equal(blocks.length, 6);
+  t.ok(blocks.every((b) => b.txs.length === 6), 'every block carries its transactions');
+  for (let replay = 0; replay < 2; replay++) {
+    const chain = await openTestChain(t.testdir(), genesis);
+    for (const block of blocks) {
+      const executed = chain.executor.executeBlock(block);
+      t.equal(bytesToHex(executed.tree.root), bytesToHex(block.header.stateRoot), `replay ${replay} height ${block.header.height}`);
+      await chain.executor.commitBlock(block.header.height, executed.hash, { height: block.header.height, round: 0, blockHash: executed.hash, signatures: [] });
+      t.equal(bytesToHex((await chain.store.receiptsBytes(block.header.height))!), bytesToHex(encodeReceipts(executed.receipts)), "receipts as stored");
+    }
+    t.equal(loadAccount(chain.store.state, bob.address).nonce, 6);
+    await chain.store.close();
+  }
+});
+
+t.test('a block whose header lies is rejected and changes nothing', async (t) => {
+  const [first] = await produce(t.testdir(), 1);
+  const chain = await openTestChain(t.testdir(), genesis);
+  t.teardown(() => chain.store.close());
+  const rootBefore = bytesToHex(chain.store.tree.root);
+  const cases: Array<[string, (b: Block) => Block, string]> = [
+    ['state root', (b) => ({ ...b, header: { ...b.header, stateRoot: new Uint8Array(32) } }), 'BLOCK_WRONG_ROOT'],
+    ['tx root', (b) => ({ ...b, header: { ...b.header, txRoot: new Uint8Array(32) } }), 'BLOCK_WRONG_ROOT'],
+    ['height', (b) => ({ ...b, header: { ...b.header, height: 2 } }), 'BLOCK_WRONG_HEIGHT'],
+    ['parent', (b) => ({ ...b, header: { ...b.header, parentHash: new Uint8Array(32).fill(1) } }), 'BLOCK_WRONG_PARENT'],
+    ['time', (b) => ({ ...b, header: { ...b.header, timeMs: genesis.genesisTimeMs } }), 'BLOCK_TIME_NOT_INCREASING'],
+    ['chain', (b) => ({ ...b, header: { ...b.header, chainId: 'other' } }), 'BLOCK_WRONG_CHAIN'],
+    ['dropped tx', (b) => ({ ...b, txs: b.txs.slice(1) }), 'BLOCK_TX_REJECTED'],
+    ['garbage tx', (b) => ({ ...b, txs: [new Uint8Array([1, 2, 3])] }), 'BLOCK_TX_UNDECODABLE'],
+  ];
+  for (const [name, mutate, code] of cases) {
+    const bad = decodeBlock(encodeBlock(mutate(first!)));
+    let got = 'accepted';
+    try {
+      chain.executor.executeBlock(bad);
+    } catch (e: unknown) {
+      got = isChainError(e) ? e.code : String(e);
+    }
+    t.equal(got, code, name);
+  }
+  t.equal(bytesToHex(chain.store.tree.root), rootBefore, 'state untouched');
+  t.equal(chain.store.head?.height, 0);
+});
