@@ -7,7 +7,7 @@ import { bytesToHex, equalBytes, isChainError } from '../lib/index.ts';
 import type { Params, StateView } from '../state/index.ts';
 import { BLOCK_VERSION, type Header, type Receipt } from './block.ts';
 import { BlockError, type TxError } from './errors.ts';
-import { applyTx, type BlockEnv } from './applyTx.ts';
+import { applyTx, newFeeTally, settleFees, type BlockEnv } from './applyTx.ts';
 import { decodeSignedTx, type SignedTx } from './tx.ts';
 
 /** Applies every transaction of a block in order; any transaction that cannot be included makes the whole block invalid. */
@@ -21,6 +21,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
 
   const receipts: Receipt[] = [];
   const decoded: SignedTx[] = [];
+  const fees = newFeeTally();
   txs.forEach((txBytes, index) => {
     let signed: SignedTx;
     try {
@@ -29,7 +30,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
       if (!isChainError(e)) throw e;
       throw new BlockError({ code: 'BLOCK_TX_UNDECODABLE', index, reason: e.message }, `tx ${index}: ${e.message}`);
     }
-    const outcome = applyTx(view, signed, env, params);
+    const outcome = applyTx(view, signed, env, params, fees);
     if (!outcome.ok) {
       const { code, detail } = outcome.error.type;
       throw new BlockError({ code: 'BLOCK_TX_REJECTED', index, reason: code, detail }, `tx ${index}: ${outcome.error.message}`);
@@ -37,6 +38,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
     receipts.push(outcome.receipt);
     decoded.push(signed);
   });
+  settleFees(view, fees, env.proposer);
   return { receipts, decoded };
 }
 
@@ -53,10 +55,11 @@ export type BuiltTxs = {
 export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, env: BlockEnv, params: Params): BuiltTxs {
   const out: BuiltTxs = { included: [], receipts: [], rejected: [] };
   let bytes = 0;
+  const fees = newFeeTally();
   for (const tx of candidates) {
     if (out.included.length >= params.blockTxCountMax) break;
     if (bytes + tx.bytes.length > params.blockBytesMax) continue;
-    const outcome = applyTx(view, tx, env, params);
+    const outcome = applyTx(view, tx, env, params, fees);
     if (!outcome.ok) {
       out.rejected.push({ tx, error: outcome.error });
       continue;
@@ -65,6 +68,7 @@ export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, e
     out.included.push(tx);
     out.receipts.push(outcome.receipt);
   }
+  settleFees(view, fees, env.proposer);
   return out;
 }
 

@@ -8,6 +8,7 @@
  *   2. fee and nonce — the fee is charged and the nonce advanced, whatever happens next;
  *   3. execution — in a forked view: success merges its writes, failure drops them and the receipt
  *      carries the reason code.
+ * Fees are tallied and paid out once per block by `settleFees` (the proposer's share, the burn).
  */
 import { addressToString } from '../lib/index.ts';
 import { loadAccount, loadSupply, saveAccount, saveSupply, type Params, type StateView } from '../state/index.ts';
@@ -23,6 +24,25 @@ export type BlockEnv = {
   /** False when every transaction's signature was checked already (e.g. at the mempool door). */
   verifySignatures: boolean;
 };
+
+/**
+ * Fees collected while applying one block's transactions; `settleFees` pays them out once at the end
+ * of the block, so that each transaction does not rewrite the proposer's account and the supply.
+ */
+export type FeeTally = { toProposer: bigint; burned: bigint };
+
+export function newFeeTally(): FeeTally {
+  return { toProposer: 0n, burned: 0n };
+}
+
+/** Credits the proposer's share and burns the rest: the last write of every block. */
+export function settleFees(view: StateView, tally: FeeTally, proposer: Uint8Array): void {
+  if (tally.toProposer > 0n) {
+    const account = loadAccount(view, proposer);
+    saveAccount(view, proposer, { ...account, balance: account.balance + tally.toProposer });
+  }
+  if (tally.burned > 0n) saveSupply(view, loadSupply(view) - tally.burned);
+}
 
 export type TxOutcome = { ok: true; receipt: Receipt } | { ok: false; error: TxError };
 
@@ -42,7 +62,7 @@ class TxFailure {
   }
 }
 
-export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params: Params): TxOutcome {
+export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params: Params, fees: FeeTally): TxOutcome {
   const { tx } = signed;
   if (tx.chainId !== env.chainId) return reject('TX_WRONG_CHAIN', `expected chain id ${env.chainId}`);
   if (signed.bytes.length > params.txBytesMax) {
@@ -56,7 +76,7 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   if (sender.balance < fee) return reject('TX_CANNOT_PAY_FEE', `fee is ${fee}, balance is ${sender.balance}`);
 
   saveAccount(view, signed.senderAddress, { balance: sender.balance - fee, nonce: sender.nonce + 1 });
-  const feeEvent = chargeFee(view, signed.senderAddress, fee, env, params);
+  const feeEvent = chargeFee(fees, signed.senderAddress, fee, params);
 
   const child = view.fork();
   const events: ChainEvent[] = [feeEvent];
@@ -70,22 +90,17 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   return { ok: true, receipt: { txHash: signed.hash, status: RECEIPT_STATUS.ok, code: '', fee, events } };
 }
 
-/** Burns `feeBurnPercent` of the fee and credits the rest to the proposer. */
-function chargeFee(view: StateView, payer: Uint8Array, fee: bigint, env: BlockEnv, params: Params): ChainEvent {
+/** Splits the fee: `feeBurnPercent` is burned, the rest goes to the block's proposer. */
+function chargeFee(fees: FeeTally, payer: Uint8Array, fee: bigint, params: Params): ChainEvent {
   const burned = (fee * BigInt(params.feeBurnPercent)) / 100n;
-  const toProposer = fee - burned;
-  if (toProposer > 0n) {
-    const proposer = loadAccount(view, env.proposer);
-    saveAccount(view, env.proposer, { ...proposer, balance: proposer.balance + toProposer });
-  }
-  if (burned > 0n) saveSupply(view, loadSupply(view) - burned);
+  fees.burned += burned;
+  fees.toProposer += fee - burned;
   return {
     type: 'fee',
     attributes: [
       ['payer', addressToString(payer)],
       ['amount', fee.toString()],
       ['burned', burned.toString()],
-      ['proposer', addressToString(env.proposer)],
     ],
   };
 }

@@ -18,15 +18,33 @@ export function decodeAccount(bytes: Uint8Array): Account {
   }, encodeAccount);
 }
 
+/**
+ * Decoded accounts by the identity of their stored bytes. Account objects are never mutated (updates
+ * make new ones), so an account written earlier in a block is read back without decoding. Weak keys:
+ * entries go when the bytes do.
+ */
+const decodedAccounts = new WeakMap<Uint8Array, Account>();
+
 export function loadAccount(state: StateReader, address: Uint8Array): Account {
   const bytes = state.get(accountKey(address));
-  return bytes === undefined ? EMPTY_ACCOUNT : decodeAccount(bytes);
+  if (bytes === undefined) return EMPTY_ACCOUNT;
+  let account = decodedAccounts.get(bytes);
+  if (account === undefined) {
+    account = decodeAccount(bytes);
+    decodedAccounts.set(bytes, account);
+  }
+  return account;
 }
 
 export function saveAccount(view: StateView, address: Uint8Array, account: Account): void {
   // An account with nothing in it is not stored, so that state holds no dust entries.
-  if (account.balance === 0n && account.nonce === 0) view.delete(accountKey(address));
-  else view.set(accountKey(address), encodeAccount(account));
+  if (account.balance === 0n && account.nonce === 0) {
+    view.delete(accountKey(address));
+    return;
+  }
+  const bytes = encodeAccount(account);
+  decodedAccounts.set(bytes, account);
+  view.set(accountKey(address), bytes);
 }
 
 export type Validator = { address: Uint8Array; publicKey: Uint8Array; power: bigint; name: string };

@@ -401,15 +401,20 @@ export class SparseMerkleTree {
   /** A proof of `key`'s value, or of its absence, under this tree's root. */
   prove(key: Uint8Array): StateProof {
     const keyHash = digest(key);
-    const siblings: Uint8Array[] = [];
+    const path: HashStr[] = [];
     let node = this.top;
-    let depth = 0;
     while (node instanceof Branch) {
-      const right = bitAt(keyHash, depth) === 1;
+      const right = bitAt(keyHash, path.length) === 1;
       const sibling = right ? node.left : node.right;
-      siblings.push(hashToBytes(sibling === null ? ZERO_HASH : sibling.hash));
+      path.push(sibling === null ? ZERO_HASH : sibling.hash);
       node = right ? node.right : node.left;
-      depth += 1;
+    }
+    // All siblings share one allocation.
+    const bytes = Buffer.alloc(path.length * HASH_BYTES);
+    const siblings: Uint8Array[] = [];
+    for (let i = 0; i < path.length; i++) {
+      bytes.write(path[i] as HashStr, i * HASH_BYTES, HASH_BYTES, 'latin1');
+      siblings.push(new Uint8Array(bytes.buffer, bytes.byteOffset + i * HASH_BYTES, HASH_BYTES));
     }
     if (node === null) return { key, value: null, siblings, leaf: null };
     return {
@@ -479,10 +484,14 @@ function verifyUnchecked(root: unknown, proof: unknown): boolean {
     acc = sha256(concatBytes(Uint8Array.of(LEAF_PREFIX), leafKeyHash, valueHash));
   }
 
-  const prefix = Uint8Array.of(NODE_PREFIX);
+  const input = new Uint8Array(1 + 2 * HASH_BYTES);
+  input[0] = NODE_PREFIX;
   for (let depth = path.length - 1; depth >= 0; depth--) {
     const sibling = path[depth] as Uint8Array;
-    acc = bitOf(keyHash, depth) === 0 ? sha256(concatBytes(prefix, acc, sibling)) : sha256(concatBytes(prefix, sibling, acc));
+    const right = bitOf(keyHash, depth) === 1;
+    input.set(right ? sibling : acc, 1);
+    input.set(right ? acc : sibling, 1 + HASH_BYTES);
+    acc = sha256(input);
   }
   return equalBytes(acc, root);
 }

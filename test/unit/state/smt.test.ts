@@ -139,6 +139,12 @@ t.test('hand-computed 2- and 3-key trees', async (t) => {
   t.equal(absent.leaf, null);
   t.same(absent.siblings.map(hex), GOLDEN.carolSiblings);
   t.ok(verifyStateProof(three.root, absent));
+  const beside = three.prove(u8('grace')); // 1110 0000: ends at bob's leaf at depth 1
+  t.same(beside.siblings.map(hex), [GOLDEN.n1]);
+  t.same(beside.leaf, { keyHash: sha256(bob), valueHash: sha256(u8('2')) });
+  t.equal(beside.value, null);
+  t.ok(verifyStateProof(three.root, beside));
+  t.equal(hex(collapsed.root), GOLDEN.afterDeleteAlice);
 });
 
 const GOLDEN = {
@@ -153,6 +159,8 @@ const GOLDEN = {
     'd6658c2dfb72ebe11b407f7e77386354ac0208d6e5a05c5c7907dcdd2c225d27', // bob's leaf
     '3757ae0ceddf0f86e3c47be9f2e53be792a9fd9d163047002bdee90333de1518', // node(heidi, alice)
   ],
+  n1: '9eb208c3709f9968c364a05540229a1c24ac9c1389c6ca21cc9096f462b4af39', // node(node(heidi, alice), empty)
+  afterDeleteAlice: 'e29edbd40fcf5b10902830600d1b1ba56f304bd87bec2a2819d34ac8adf14257',
 };
 
 t.test('matches the reference for random batches, size and get', async (t) => {
@@ -453,7 +461,7 @@ t.test('malformed proofs are rejected without throwing', async (t) => {
     const key = u8('deep');
     const kh = sha256(key);
     const siblings = Array.from({ length: n }, (_, i) => detBytes('deep', i, 32));
-    let acc = ZERO;
+    let acc: Uint8Array = ZERO;
     for (let i = n - 1; i >= 0; i--) acc = bit(kh, i) === 0 ? nodeHash(acc, siblings[i]!) : nodeHash(siblings[i]!, acc);
     return [acc, { key, value: null, siblings, leaf: null }] as const;
   };
