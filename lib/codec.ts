@@ -50,6 +50,9 @@ function assertEncodable(value: Encodable, depth: number): void {
   assert(depth < 32, 'encode: nesting too deep');
   if (typeof value === 'number') {
     assert(Number.isInteger(value) && value >= 0 && value <= U32_MAX, `encode: not a u32: ${value}`);
+  } else if (typeof value === 'string') {
+    // A lone surrogate has no UTF-8 form: msgpackr would write invalid bytes for it.
+    assert(value.isWellFormed(), 'encode: string is not well-formed UTF-16');
   } else if (Array.isArray(value)) {
     for (const item of value as readonly Encodable[]) assertEncodable(item, depth + 1);
   }

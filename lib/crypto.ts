@@ -8,7 +8,7 @@
 import { createPublicKey, hash as nodeHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { concatBytes, toPlainBytes } from './bytes.ts';
+import { concatBytes, equalBytes, toPlainBytes } from './bytes.ts';
 import { encode } from './codec.ts';
 
 export const PUBLIC_KEY_BYTES = 32;
@@ -25,7 +25,7 @@ export function sha256(data: Uint8Array): Uint8Array {
  * compact to keep, for the state tree's hot path.
  */
 export function sha256Latin1(data: Uint8Array): string {
-  return nodeHash('sha256', data, 'latin1');
+  return nodeHash('sha256', data, 'binary'); // 'binary' is Node's name for latin1
 }
 
 export function keccak256(data: Uint8Array): Uint8Array {
@@ -76,11 +76,16 @@ function importPublicKey(publicKey: Uint8Array): KeyObject | null {
   const id = Buffer.from(publicKey).toString('latin1');
   const hit = keyCache.get(id);
   if (hit !== undefined) return hit;
-  let key: KeyObject | null;
-  try {
-    key = createPublicKey({ key: Buffer.from(concatBytes(ED25519_SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
-  } catch {
-    key = null;
+  let key: KeyObject | null = null;
+  // OpenSSL accepts signatures under small-order and non-canonically encoded keys that noble (and
+  // RFC 8032's strict reading) rejects, e.g. (R = identity, S = 0) for any message under the
+  // identity key. Such keys are refused here, once per key, so no signature under them verifies.
+  if (isValidPublicKey(publicKey)) {
+    try {
+      key = createPublicKey({ key: Buffer.from(concatBytes(ED25519_SPKI_PREFIX, publicKey)), format: 'der', type: 'spki' });
+    } catch {
+      key = null;
+    }
   }
   // A full cache is cleared whole: simpler than LRU and a rare event; the bound is what matters.
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
@@ -100,12 +105,15 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   }
 }
 
-/** True if `publicKey` decodes to a point on the curve (not every 32-byte string does). */
+/**
+ * True if `publicKey` is the canonical encoding of a curve point that is not of small order (not
+ * every 32-byte string is; a small-order key would let anyone forge signatures for it).
+ */
 export function isValidPublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES) return false;
   try {
-    ed25519.Point.fromBytes(publicKey);
-    return true;
+    const point = ed25519.Point.fromBytes(publicKey, false);
+    return !point.isSmallOrder() && equalBytes(point.toBytes(), publicKey);
   } catch {
     return false;
   }

@@ -101,7 +101,7 @@ export function parseConfigJson(text: string, path: string): NodeConfig {
 
 /** Applies `section.key=value` overrides (from flags or TAGGER_* variables), validated like the file. */
 export function applyOverrides(config: NodeConfig, overrides: Record<string, string | number>): NodeConfig {
-  const patch: Record<string, Record<string, unknown>> = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  const patch: Record<string, Record<string, unknown>> = structuredClone(config);
   for (const [key, raw] of Object.entries(overrides)) {
     const [section = '', name = ''] = key.split('.');
     const spec = SPEC[section]?.[name];

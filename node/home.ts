@@ -65,17 +65,20 @@ export async function saveNodeKey(path: string, secretKey: Uint8Array): Promise<
   return { secretKey, publicKey, address };
 }
 
+function badKey(path: string, reason: string): HomeError {
+  return new HomeError({ code: 'HOME_BAD_NODE_KEY', path, reason }, `node key ${path}: ${reason}`);
+}
+
 export async function loadNodeKey(path: string): Promise<NodeKey> {
   try {
     const json = JSON.parse(await readFile(path, 'utf8')) as { secretKey?: unknown };
-    if (typeof json.secretKey !== 'string') throw new Error('secretKey missing');
-    const secretKey = hexToBytes(json.secretKey);
-    if (secretKey.length !== 32) throw new Error('secretKey must be 32 bytes');
+    const secretKey = typeof json.secretKey === 'string' && /^[0-9a-f]{64}$/.test(json.secretKey) ? hexToBytes(json.secretKey) : null;
+    if (secretKey === null) throw badKey(path, 'secretKey must be 64 hex characters');
     const publicKey = publicKeyFromSecret(secretKey);
     return { secretKey, publicKey, address: addressFromPublicKey(publicKey) };
   } catch (e: unknown) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new HomeError({ code: 'HOME_BAD_NODE_KEY', path, reason }, `node key ${path}: ${reason}`);
+    if (e instanceof HomeError) throw e;
+    throw badKey(path, e instanceof Error ? e.message : String(e));
   }
 }
 

@@ -166,7 +166,7 @@ async function cmdKeys(args: string[], flags: Flags): Promise<void> {
   const keyring = new Keyring({ dir: homePaths(homeOf(flags)).keyring });
   const [sub, name] = args;
   const passwordOpts = flags['password-file'] === undefined ? {} : { passwordFile: flags['password-file'] };
-  switch (sub) {
+  switch (sub ?? '') {
     case 'add':
       if (name === undefined) throw usage('keys add needs a NAME');
       return print(await keyring.add(name, await readPassword({ ...passwordOpts, prompt: `Password for ${name}: `, confirm: true })));
@@ -212,7 +212,7 @@ async function cmdTx(args: string[], flags: Flags): Promise<void> {
 async function cmdQuery(args: string[], flags: Flags): Promise<void> {
   const client = new TaggerClient({ url: await nodeUrl(flags) });
   const [what, arg] = args;
-  switch (what) {
+  switch (what ?? '') {
     case 'status':
       return print(await client.status());
     case 'account':
@@ -233,7 +233,7 @@ async function cmdQuery(args: string[], flags: Flags): Promise<void> {
 async function cmdGenesis(args: string[], flags: Flags): Promise<void> {
   const file = resolve(flags.file ?? homePaths(homeOf(flags)).genesis);
   const [sub, a, b, c] = args;
-  switch (sub) {
+  switch (sub ?? '') {
     case 'init':
       if (flags['chain-id'] === undefined) throw usage('genesis init needs --chain-id');
       return print(await genesisInit(file, flags['chain-id'], flags['genesis-time'] ?? new Date().toISOString()));
@@ -252,7 +252,7 @@ async function cmdGenesis(args: string[], flags: Flags): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  const flags = values as Flags;
+  const flags = values;
   const [command, ...rest] = positionals;
   if (flags.help === true || command === undefined || command === 'help') {
     process.stdout.write(USAGE);

@@ -3,7 +3,7 @@ import { assert, equalBytes } from '../lib/index.ts';
 import { blockHash, decodeBlock, decodeReceipts, decodeSignedTx } from '../runtime/index.ts';
 import { loadAccount, type ChainStore } from '../state/index.ts';
 import { decodeCommit } from '../consensus/index.ts';
-import type { BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/deps.ts';
+import type { BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/index.ts';
 import type { Mempool } from './mempool.ts';
 
 export type RpcDepsParts = {

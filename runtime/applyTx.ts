@@ -10,7 +10,7 @@
  *      carries the reason code.
  * Fees are tallied and paid out once per block by `settleFees` (the proposer's share, the burn).
  */
-import { addressToString } from '../lib/index.ts';
+import { ChainError, addressToString } from '../lib/index.ts';
 import { loadAccount, loadSupply, saveAccount, saveSupply, type Params, type StateView } from '../state/index.ts';
 import { RECEIPT_STATUS, type ChainEvent, type Receipt } from './block.ts';
 import { TxError, type TxFailureCode, type TxRejectCode } from './errors.ts';
@@ -55,12 +55,8 @@ function reject(code: TxRejectCode, detail: string): TxOutcome {
   return { ok: false, error: new TxError({ code, detail }, `${code}: ${detail}`) };
 }
 
-class TxFailure {
-  readonly code: TxFailureCode;
-  constructor(code: TxFailureCode) {
-    this.code = code;
-  }
-}
+/** Thrown inside execution to fail the transaction; caught in applyTx and turned into a receipt. */
+class TxFailure extends ChainError<{ code: TxFailureCode }> {}
 
 export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params: Params, fees: FeeTally): TxOutcome {
   const { tx } = signed;
@@ -114,9 +110,9 @@ function executeBody(view: StateView, signed: SignedTx): ChainEvent[] {
 }
 
 function executeTransfer(view: StateView, from: Uint8Array, body: TransferBody): ChainEvent[] {
-  if (body.amount === 0n) throw new TxFailure('TX_ZERO_AMOUNT');
+  if (body.amount === 0n) throw new TxFailure({ code: 'TX_ZERO_AMOUNT' });
   const sender = loadAccount(view, from);
-  if (sender.balance < body.amount) throw new TxFailure('TX_INSUFFICIENT_BALANCE');
+  if (sender.balance < body.amount) throw new TxFailure({ code: 'TX_INSUFFICIENT_BALANCE' });
   saveAccount(view, from, { ...sender, balance: sender.balance - body.amount });
   const recipient = loadAccount(view, body.to);
   saveAccount(view, body.to, { ...recipient, balance: recipient.balance + body.amount });

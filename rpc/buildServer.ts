@@ -1,0 +1,102 @@
+/**
+ * The node's public HTTP API: builds a fastify instance with every route, the error mapping and
+ * the OpenAPI document, but never listens (the node calls `.listen`; tests call `.inject`).
+ * Endpoints and encodings: docs/rpc.md. Everything the routes read comes through `RpcDeps`.
+ */
+import { LogController, fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import type { RpcDeps } from './deps.ts';
+import { RpcError, resolveError, type ErrorResolution } from './errors.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { blockRoutes } from './routes/blocks.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { stateRoutes } from './routes/state.ts';
+import { statusRoutes } from './routes/status.ts';
+import { txRoutes } from './routes/txs.ts';
+
+export type RpcOpts = {
+  /** A pino logger (fastify's base logger type) for request errors and server faults; false for none. */
+  logger: FastifyBaseLogger | false;
+  /** Largest request body; larger ones get 413 RPC_BODY_TOO_LARGE. Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** Longest time to receive a whole request. Default 30 s. */
+  requestTimeoutMs?: number;
+};
+
+export const RPC_BODY_LIMIT_BYTES_DEFAULT = 1024 * 1024;
+export const RPC_REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
+/** Version of this API's document (`info.version` in /openapi.json); paths carry the major (`/v1`). */
+export const RPC_API_VERSION = '1.0.0';
+
+export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<FastifyInstance> {
+  const bodyLimitBytes = opts.bodyLimitBytes ?? RPC_BODY_LIMIT_BYTES_DEFAULT;
+
+  function sendError(resolved: ErrorResolution, e: unknown, req: FastifyRequest, reply: FastifyReply): void {
+    if (resolved.serverFault) req.log.error({ err: e, url: req.url }, 'RPC request failed');
+    else req.log.debug({ code: resolved.reply.error.code, url: req.url }, 'RPC request rejected');
+    if (resolved.status === 503) void reply.header('retry-after', '1');
+    void reply.code(resolved.status).send(resolved.reply);
+  }
+
+  function handleError(e: unknown, req: FastifyRequest, reply: FastifyReply): void {
+    const contentType = req.headers['content-type'] ?? '';
+    sendError(resolveError(e, { requestId: req.id, contentType, bodyLimitBytes }), e, req, reply);
+  }
+
+  const app = fastify({
+    ...(opts.logger === false ? { logger: false } : { loggerInstance: opts.logger }),
+    bodyLimit: bodyLimitBytes,
+    requestTimeout: opts.requestTimeoutMs ?? RPC_REQUEST_TIMEOUT_MS_DEFAULT,
+    // Fastify's two info lines per request would swamp the node's log under load: requests are
+    // logged at debug level below, failures at error level.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Reject unknown body fields instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
+    // Malformed URLs and the like, found before routing, get the same error body as the rest.
+    frameworkErrors: handleError,
+  });
+
+  // Bodies are JSON or raw bytes (POST /v1/txs); anything else is 415.
+  app.removeContentTypeParser('text/plain');
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tagger chain RPC',
+        version: RPC_API_VERSION,
+        description: 'Public HTTP API of a Tagger chain node. See docs/rpc.md for encodings, errors and limits.',
+      },
+      tags: [
+        { name: 'status', description: 'liveness and chain status' },
+        { name: 'txs', description: 'submit and look up transactions' },
+        { name: 'accounts', description: 'account balances and nonces' },
+        { name: 'blocks', description: 'committed blocks and commit certificates' },
+        { name: 'state', description: 'Merkle proofs of state' },
+        { name: 'meta', description: 'this document' },
+      ],
+    },
+    // Shared schemas appear under components.schemas by their $id.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'RPC request');
+  });
+  app.setErrorHandler((e, req, reply) => handleError(e, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]?.slice(0, 200) ?? '';
+    const e = new RpcError({ code: 'RPC_NOT_FOUND', method: req.method, path }, `no route ${req.method} ${path}`);
+    handleError(e, req, reply);
+  });
+
+  await app.register(statusRoutes, { deps });
+  await app.register(txRoutes, { deps });
+  await app.register(accountRoutes, { deps });
+  await app.register(blockRoutes, { deps });
+  await app.register(stateRoutes, { deps });
+  await app.register(openApiRoutes);
+  return app;
+}

@@ -1,0 +1,4 @@
+export * from './buildServer.ts';
+export * from './errors.ts';
+export type * from './deps.ts';
+export type * from './views.ts';

@@ -1,0 +1,260 @@
+/**
+ * A typed client for the node's HTTP API (docs/rpc.md). Every method returns the JSON view the
+ * server sends (types from rpc/views.ts, re-exported here); every failure is a `ClientError` whose
+ * `code` is the server's error code (`TX_NOT_FOUND`, `CODEC_MALFORMED`, `MEMPOOL_FULL`, …) or one of
+ * the client's own: `CLIENT_HTTP` (a reply that is not the API's), `CLIENT_TIMEOUT`,
+ * `CLIENT_UNREACHABLE` (no connection). Uses the global `fetch` unless given another.
+ */
+import { ChainError, addressToString, bytesToHex, hexToBytes } from '../lib/index.ts';
+import type {
+  AccountJson,
+  BlockJson,
+  CommittedTxJson,
+  HealthJson,
+  StateProofJson,
+  StateProofReplyJson,
+  StatusJson,
+  SubmitTxJson,
+  TxStatusJson,
+} from '../rpc/index.ts';
+
+export type {
+  AccountJson,
+  BlockJson,
+  CommitJson,
+  CommittedTxJson,
+  ErrorReply,
+  EventJson,
+  HeaderJson,
+  HealthJson,
+  Hex,
+  PendingTxJson,
+  ReceiptJson,
+  StateProofJson,
+  StateProofReplyJson,
+  StatusJson,
+  SubmitTxJson,
+  TransferBodyJson,
+  TxJson,
+  TxStatusJson,
+} from '../rpc/index.ts';
+
+export type ClientErrorType = {
+  /** The server's error code, or CLIENT_HTTP, CLIENT_TIMEOUT or CLIENT_UNREACHABLE. */
+  code: string;
+  /** The HTTP status of the reply; null when there was none. */
+  httpStatus: number | null;
+  url: string;
+  /** The server's error details, or the client's. */
+  details: Record<string, unknown>;
+};
+export class ClientError extends ChainError<ClientErrorType> {}
+
+export type TaggerClientOpts = {
+  /** The node's RPC base URL, e.g. http://127.0.0.1:26657 */
+  url: string;
+  fetch?: typeof fetch;
+  /** Per-request limit, from sending the request to reading the whole reply. Default 10 s. */
+  timeoutMs?: number;
+};
+
+export type WaitForTxOpts = {
+  /** Give up after this long with CLIENT_TIMEOUT. Default 30 s. */
+  timeoutMs?: number;
+  /** Time between polls. Default 500 ms. */
+  pollMs?: number;
+};
+
+export const CLIENT_TIMEOUT_MS_DEFAULT = 10_000;
+
+type Method = 'GET' | 'POST';
+
+export class TaggerClient {
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(opts: TaggerClientOpts) {
+    this.base = opts.url.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? globalThis.fetch;
+    this.timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS_DEFAULT;
+  }
+
+  health(): Promise<HealthJson> {
+    return this.request('GET', '/health');
+  }
+
+  status(): Promise<StatusJson> {
+    return this.request('GET', '/status');
+  }
+
+  account(address: string | Uint8Array): Promise<AccountJson> {
+    return this.request('GET', `/v1/accounts/${addressParam(address)}`);
+  }
+
+  block(height: number | 'latest', opts: { full?: boolean } = {}): Promise<BlockJson> {
+    const at = height === 'latest' ? 'latest' : String(height);
+    return this.request('GET', `/v1/blocks/${at}${fullQuery(opts)}`);
+  }
+
+  blockByHash(hash: string | Uint8Array, opts: { full?: boolean } = {}): Promise<BlockJson> {
+    return this.request('GET', `/v1/blocks/by-hash/${hexParam(hash)}${fullQuery(opts)}`);
+  }
+
+  /** A committed or pending transaction; a ClientError with code TX_NOT_FOUND if neither. */
+  tx(hash: string | Uint8Array): Promise<TxStatusJson> {
+    return this.request('GET', `/v1/txs/${hexParam(hash)}`);
+  }
+
+  /** Submits canonical SignedTx bytes (`signTx(...).bytes`). */
+  submitTx(bytes: Uint8Array): Promise<SubmitTxJson> {
+    return this.request('POST', '/v1/txs', bytes);
+  }
+
+  /** Proof of a raw state key against the latest state root; see `stateProofFromJson`. */
+  proveState(key: string | Uint8Array): Promise<StateProofReplyJson> {
+    return this.request('GET', `/v1/state/proof?key=${hexParam(key)}`);
+  }
+
+  proveAccount(address: string | Uint8Array): Promise<StateProofReplyJson> {
+    return this.request('GET', `/v1/state/proof/account/${addressParam(address)}`);
+  }
+
+  /** The API's OpenAPI document. */
+  openApi(): Promise<Record<string, unknown>> {
+    return this.request('GET', '/openapi.json');
+  }
+
+  /**
+   * Polls until the transaction is committed and returns it with its receipt (which may say
+   * 'failed'). A transaction not found yet is polled for too: it may still reach this node.
+   */
+  async waitForTx(hash: string | Uint8Array, opts: WaitForTxOpts = {}): Promise<CommittedTxJson> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const pollMs = Math.max(1, opts.pollMs ?? 500);
+    const deadline = Date.now() + timeoutMs;
+    let last = 'not found';
+    for (;;) {
+      try {
+        const found = await this.tx(hash);
+        if (found.status === 'committed') return found;
+        last = found.status;
+      } catch (e: unknown) {
+        if (!(e instanceof ClientError && e.code === 'TX_NOT_FOUND')) throw e;
+        last = 'not found';
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const url = `${this.base}/v1/txs/${hexParam(hash)}`;
+        throw new ClientError(
+          { code: 'CLIENT_TIMEOUT', httpStatus: null, url, details: { timeoutMs, lastStatus: last } },
+          `transaction not committed after ${timeoutMs} ms (last seen: ${last})`,
+        );
+      }
+      await sleep(Math.min(pollMs, left));
+    }
+  }
+
+  private async request<T>(method: Method, path: string, body?: Uint8Array): Promise<T> {
+    const url = this.base + path;
+    // A timer of our own rather than AbortSignal.timeout, whose timer does not keep the process
+    // alive: a request must end in a reply or an error, never in a silent exit.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const init: RequestInit = {
+      method,
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/octet-stream' },
+      signal: abort.signal,
+    };
+    if (body !== undefined) init.body = body;
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.fetchFn(url, init);
+      status = res.status;
+      text = await res.text();
+    } catch (e: unknown) {
+      throw this.transportError(e, url, abort.signal.aborted);
+    } finally {
+      clearTimeout(timer);
+    }
+    const json = parseJson(text);
+    if (status >= 200 && status < 300 && json !== undefined) return json as T;
+    const served = errorBody(json);
+    if (served !== undefined) {
+      throw new ClientError({ code: served.code, httpStatus: status, url, details: served.details }, served.message);
+    }
+    throw new ClientError(
+      { code: 'CLIENT_HTTP', httpStatus: status, url, details: { body: text.slice(0, 200) } },
+      `unexpected reply from ${url}: HTTP ${status}`,
+    );
+  }
+
+  private transportError(e: unknown, url: string, timedOut: boolean): ClientError {
+    if (timedOut) {
+      return new ClientError(
+        { code: 'CLIENT_TIMEOUT', httpStatus: null, url, details: { timeoutMs: this.timeoutMs } },
+        `no reply from ${url} within ${this.timeoutMs} ms`,
+      );
+    }
+    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : '';
+    const reason = e instanceof Error ? `${e.message}${cause === '' ? '' : `: ${cause}`}` : String(e);
+    return new ClientError({ code: 'CLIENT_UNREACHABLE', httpStatus: null, url, details: { reason } }, `cannot reach ${url}: ${reason}`);
+  }
+}
+
+/**
+ * A proof as bytes, the shape state/smt.ts `verifyStateProof(root, proof)` checks, so that a
+ * client can verify what the node served: `verifyStateProof(hexToBytes(r.stateRoot),
+ * stateProofFromJson(r.proof))`.
+ */
+export function stateProofFromJson(p: StateProofJson): {
+  key: Uint8Array;
+  value: Uint8Array | null;
+  siblings: Uint8Array[];
+  leaf: { keyHash: Uint8Array; valueHash: Uint8Array } | null;
+} {
+  return {
+    key: hexToBytes(p.key),
+    value: p.value === null ? null : hexToBytes(p.value),
+    siblings: p.siblings.map(hexToBytes),
+    leaf: p.leaf === null ? null : { keyHash: hexToBytes(p.leaf.keyHash), valueHash: hexToBytes(p.leaf.valueHash) },
+  };
+}
+
+function hexParam(value: string | Uint8Array): string {
+  return typeof value === 'string' ? encodeURIComponent(value) : '0x' + bytesToHex(value);
+}
+
+function addressParam(value: string | Uint8Array): string {
+  return typeof value === 'string' ? encodeURIComponent(value) : addressToString(value);
+}
+
+function fullQuery(opts: { full?: boolean }): string {
+  return opts.full === true ? '?full=true' : '';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorBody(json: unknown): { code: string; message: string; details: Record<string, unknown> } | undefined {
+  if (typeof json !== 'object' || json === null || !('error' in json)) return undefined;
+  const error: unknown = json.error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+  if (typeof code !== 'string' || code === '') return undefined;
+  return {
+    code,
+    message: typeof message === 'string' ? message : code,
+    details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {},
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
