@@ -80,7 +80,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const target = keys[SENDERS - 1]!;
     for (;;) {
       const account = (await (await fetch(`${node.url}/v1/accounts/${addressToString(target.address)}`)).json()) as { nonce: number };
-      if (account.nonce === PER_SENDER) break;
+      const status = (await (await fetch(`${node.url}/status`)).json()) as { mempool: { txs: number } };
+      if (account.nonce === PER_SENDER && status.mempool.txs === 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const totalSeconds = (performance.now() - t0) / 1000;
