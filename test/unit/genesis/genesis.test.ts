@@ -6,7 +6,6 @@ import {
   GENESIS_SUPPLY_MAX,
   genesisSupply,
   genesisToJson,
-  genesisToState,
   genesisValidatorSet,
   parseGenesis,
   parseGenesisJson,
@@ -15,6 +14,8 @@ import { CHAIN_ID_KEY, DEFAULT_PARAMS, PARAMS_KEY, decodeParams, loadAccount, lo
 import { MemChain, errorOf, fixedKey } from '../../utils/factories.ts';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
+// Tests edit genesis documents into every wrong shape: the JSON is deliberately untyped.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const v1 = fixedKey(0x10);
