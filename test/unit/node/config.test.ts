@@ -1,0 +1,39 @@
+import t from 'tap';
+import { isChainError } from '../../../lib/index.ts';
+import { applyOverrides, DEFAULT_CONFIG, parseConfigJson } from '../../../node/config.ts';
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e: unknown) {
+    return isChainError(e) ? `${e.code}:${JSON.stringify(e.type)}` : `not a ChainError: ${String(e)}`;
+  }
+  return 'no error';
+}
+
+t.test('an empty config is the defaults; given keys override them', async (t) => {
+  t.same(parseConfigJson('{}', 'c.json'), DEFAULT_CONFIG);
+  const c = parseConfigJson('{"rpc":{"port":9000},"log":{"level":"debug"}}', 'c.json');
+  t.equal(c.rpc.port, 9000);
+  t.equal(c.rpc.host, DEFAULT_CONFIG.rpc.host, 'untouched keys keep their default');
+  t.equal(c.log.level, 'debug');
+});
+
+t.test('bad config files get typed errors naming the key', async (t) => {
+  t.match(code(() => parseConfigJson('{"rpc":', 'c.json')), /^CONFIG_NOT_JSON/);
+  t.match(code(() => parseConfigJson('[]', 'c.json')), /^CONFIG_INVALID_VALUE/);
+  t.match(code(() => parseConfigJson('{"rcp":{}}', 'c.json')), /^CONFIG_UNKNOWN_KEY.*"rcp"/);
+  t.match(code(() => parseConfigJson('{"rpc":{"prot":1}}', 'c.json')), /^CONFIG_UNKNOWN_KEY.*rpc\.prot/);
+  t.match(code(() => parseConfigJson('{"rpc":{"port":70000}}', 'c.json')), /^CONFIG_INVALID_VALUE.*rpc\.port/);
+  t.match(code(() => parseConfigJson('{"rpc":{"port":"80"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*rpc\.port/);
+  t.match(code(() => parseConfigJson('{"consensus":{"blockIntervalMs":1.5}}', 'c.json')), /^CONFIG_INVALID_VALUE.*blockIntervalMs/);
+  t.match(code(() => parseConfigJson('{"log":{"level":"loud"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*log\.level/);
+  t.match(code(() => parseConfigJson('{"rpc":{"host":"a b"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*rpc\.host/);
+});
+
+t.test('overrides from flags and environment are validated like the file', async (t) => {
+  t.equal(applyOverrides(DEFAULT_CONFIG, { 'rpc.port': '1234' }).rpc.port, 1234);
+  t.match(code(() => applyOverrides(DEFAULT_CONFIG, { 'rpc.port': 'abc' })), /^CONFIG_INVALID_VALUE/);
+  t.match(code(() => applyOverrides(DEFAULT_CONFIG, { 'nope.key': '1' })), /^CONFIG_UNKNOWN_KEY/);
+  t.equal(DEFAULT_CONFIG.rpc.port, 26657, 'defaults are not mutated');
+});
