@@ -168,7 +168,9 @@ export function parseGenesis(value: Json): Genesis {
   if (!CHAIN_ID_RE.test(chainId)) throw invalid('chainId', 'must be 3-50 lower-case letters, digits and "-"');
   const timeText = asString(field(o, 'genesisTime', ''), 'genesisTime');
   const timeMs = Date.parse(timeText);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(timeText) || Number.isNaN(timeMs) || timeMs < 0) {
+  // Date.parse rolls impossible dates forward (Feb 30 → Mar 2): require the round trip to agree.
+  const roundTrips = !Number.isNaN(timeMs) && timeMs >= 0 && new Date(timeMs).toISOString().slice(0, 19) === timeText.slice(0, 19);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(timeText) || !roundTrips) {
     throw invalid('genesisTime', 'must be an RFC 3339 UTC time such as 2026-01-01T00:00:00Z');
   }
   const genesis: Genesis = {

@@ -39,6 +39,8 @@ const packr = new Packr({
   moreTypes: false,
   bundleStrings: false,
   structuredClone: false,
+  // Decoded byte strings get their own memory, never views into the input buffer.
+  copyBuffers: true,
 });
 
 export function encode(value: Encodable): Uint8Array {

@@ -56,9 +56,15 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   return ed25519.sign(message, secretKey);
 }
 
-/** Pure-JS verification; the reference the native path is tested against. */
+/**
+ * Pure-JS verification, the reference the native path is tested against. noble checks the cofactored
+ * equation; rejecting an R with a small-order component makes it agree with OpenSSL's cofactorless
+ * check for every prime-order key (docs/spec/encoding.md §Signatures). Slow: tests and tools only.
+ */
 export function verifyNoble(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
+    if (signature.length !== SIGNATURE_BYTES || !isValidPublicKey(publicKey)) return false;
+    if (!ed25519.Point.fromBytes(signature.subarray(0, 32), false).isTorsionFree()) return false;
     return ed25519.verify(signature, message, publicKey, { zip215: false });
   } catch {
     return false;

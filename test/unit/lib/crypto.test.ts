@@ -173,15 +173,11 @@ t.test('keys that are not points are rejected by both and by isValidPublicKey', 
 });
 
 // ---------------------------------------------------------------------------------------------
-// Known disagreements. OpenSSL checks the cofactorless equation [S]B = R + [k]A by re-encoding, and
-// accepts small-order and non-canonical public keys; noble (zip215: false) checks the cofactored
-// equation [8][S]B = [8]R + [8][k]A' and rejects small-order and non-canonical keys. They differ on
-// the inputs below. The assertions that currently fail carry `todo` (reported, not failing) until
-// lib/crypto.ts picks one rule for both: reject small-order / non-canonical / mixed-order keys in
-// `importPublicKey` and `isValidPublicKey`, and require torsion-free R and A in `verifyNoble`.
-const BUG_SMALL_ORDER = 'BUG lib/crypto.ts verify: OpenSSL accepts (R = identity, S = 0) for ANY message under some small-order or non-canonical keys';
-const BUG_TORSION = 'BUG lib/crypto.ts verifyNoble: cofactored check accepts a torsion component that OpenSSL (cofactorless) rejects';
-const BUG_MIXED_KEY = 'BUG lib/crypto.ts verify/isValidPublicKey: mixed-order keys are accepted';
+// The verification rule (docs/spec/encoding.md §Signatures): RFC 8032 cofactorless verification as
+// OpenSSL does it, [S]B = R + [k]A, with keys that are canonically encoded and not of small order.
+// Keys with a small-order component (mixed order) are accepted: only their owner can make one, and
+// every node applies the same cofactorless equation to them. noble, the reference in these tests,
+// rejects R with a torsion component to match; it checks the cofactored equation otherwise.
 
 t.test('small-order and non-canonical keys: the trivial signature (R = identity, S = 0) is rejected by both', async (t) => {
   const cases: Array<[string, Uint8Array]> = [...SMALL_ORDER.map(([n, h]): [string, Uint8Array] => [n, hexToBytes(h)]), ...NON_CANONICAL_KEYS];
@@ -189,7 +185,7 @@ t.test('small-order and non-canonical keys: the trivial signature (R = identity,
     for (const msg of [MSG, utf8ToBytes('any other message')]) {
       const r = both(key, msg, TRIVIAL_SIG);
       t.equal(r.noble, false, `noble: ${name}`);
-      t.equal(r.native, false, `native: ${name}`, { todo: BUG_SMALL_ORDER });
+      t.equal(r.native, false, `native: ${name}`);
     }
   }
 });
@@ -199,13 +195,13 @@ t.test('small-order keys with R a small-order point and S = 0: rejected by both'
     for (const [rName, rHex] of SMALL_ORDER) {
       const r = both(hexToBytes(keyHex), MSG, concatBytes(hexToBytes(rHex), new Uint8Array(32)));
       t.equal(r.noble, false, `noble: key ${keyName}, R ${rName}`);
-      t.equal(r.native, false, `native: key ${keyName}, R ${rName}`, { todo: BUG_SMALL_ORDER });
+      t.equal(r.native, false, `native: key ${keyName}, R ${rName}`);
     }
   }
 });
 
 t.test('isValidPublicKey rejects small-order points (genesis uses it for validator keys)', async (t) => {
-  for (const [name, hex] of SMALL_ORDER) t.notOk(isValidPublicKey(hexToBytes(hex)), name, { todo: 'BUG lib/crypto.ts isValidPublicKey: accepts small-order points' });
+  for (const [name, hex] of SMALL_ORDER) t.notOk(isValidPublicKey(hexToBytes(hex)), name);
 });
 
 /** A signature by the key 0x01…01 with a torsion component T8 added to R, or to the key. */
@@ -229,15 +225,23 @@ function torsionCases(): Array<{ kind: 'R' | 'key'; name: string; key: Uint8Arra
   return out;
 }
 
-t.test('torsion components in R or in the key: rejected by both', async (t) => {
+/** The cofactorless equation [S]B = R + [k]A, computed with noble's points. */
+function cofactorless(key: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  const A = Point.fromBytes(key);
+  const R = Point.fromBytes(sig.subarray(0, 32));
+  const S = le(sig.subarray(32));
+  const k = le(sha512(concatBytes(sig.subarray(0, 32), key, msg))) % L;
+  return Point.BASE.multiply(S).equals(R.add(A.multiply(k)));
+}
+
+t.test('torsion components: R with one is rejected by both; mixed-order keys follow the cofactorless rule', async (t) => {
   for (const c of torsionCases()) {
     const r = both(c.key, c.msg, c.sig);
     if (c.kind === 'R') {
       t.equal(r.native, false, `native: ${c.name}`);
-      t.equal(r.noble, false, `noble: ${c.name}`, { todo: BUG_TORSION });
+      t.equal(r.noble, false, `noble: ${c.name}`);
     } else {
-      t.equal(r.native, false, `native: ${c.name}`, { todo: BUG_MIXED_KEY });
-      t.equal(r.noble, false, `noble: ${c.name}`, { todo: BUG_MIXED_KEY });
+      t.equal(r.native, cofactorless(c.key, c.msg, c.sig), `native is cofactorless: ${c.name}`);
     }
   }
 });
