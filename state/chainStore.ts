@@ -13,6 +13,8 @@ import { MapStateReader, type StateReader, type StateWrite } from './stateView.t
 
 export type StoreErrorType =
   | { code: 'STORE_CORRUPT'; reason: string }
+  | { code: 'STORE_LOCKED'; dir: string }
+  | { code: 'STORE_OPEN_FAILED'; dir: string; reason: string }
   | { code: 'STORE_NOT_INITIALIZED' }
   | { code: 'STORE_ALREADY_INITIALIZED' }
   | { code: 'STORE_WRONG_HEIGHT'; expected: number; actual: number };
@@ -76,7 +78,16 @@ export class ChainStore {
 
   static async open(dir: string): Promise<ChainStore> {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-    await db.open();
+    try {
+      await db.open();
+    } catch (e: unknown) {
+      const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new StoreError({ code: 'STORE_LOCKED', dir }, `database ${dir} is in use by another process (is a node already running on this home?)`);
+      }
+      const reason = String(cause?.message ?? (e instanceof Error ? e.message : e));
+      throw new StoreError({ code: 'STORE_OPEN_FAILED', dir, reason }, `cannot open database ${dir}: ${reason}`);
+    }
     try {
       const headBytes = await db.get(HEAD_KEY);
       const head = headBytes === undefined ? null : decodeHead(headBytes);

@@ -68,3 +68,16 @@ t.test('a block whose header lies is rejected and changes nothing', async (t) =>
   t.equal(bytesToHex(chain.store.tree.root), rootBefore, 'state untouched');
   t.equal(chain.store.head?.height, 0);
 });
+
+t.test('a second opener of the same database gets STORE_LOCKED', async (t) => {
+  const dir = t.testdir();
+  const chain = await openTestChain(dir, genesis);
+  t.teardown(() => chain.store.close());
+  let got = 'opened';
+  try {
+    await openTestChain(dir, genesis);
+  } catch (e: unknown) {
+    got = isChainError(e) ? e.code : String(e);
+  }
+  t.equal(got, 'STORE_LOCKED');
+});
