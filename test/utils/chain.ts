@@ -1,35 +1,25 @@
-/** Test helpers: keys, a genesis, and an in-process chain (store + mempool + executor) in a temp dir. */
-import { addressFromPublicKey, nullLogger, publicKeyFromSecret, ONE_TAG, sha256, u32ToBytes } from '../../lib/index.ts';
-import { signTx, type SignedTx } from '../../runtime/index.ts';
-import { ChainStore, DEFAULT_PARAMS, StateView, loadAccount } from '../../state/index.ts';
+/**
+ * A node-level chain for tests: ChainStore (LevelDB in a temp dir) + mempool + block executor, over a
+ * genesis from `factories.ts`. Unit tests that need no disk use factories.ts's MemChain instead.
+ */
+import { addressFromPublicKey, nullLogger, publicKeyFromSecret, sha256, u32ToBytes } from '../../lib/index.ts';
+import { ChainStore, StateView, loadAccount } from '../../state/index.ts';
 import { genesisToState, type Genesis } from '../../genesis/index.ts';
 import { BlockExecutor } from '../../node/blockExecutor.ts';
 import { DEFAULT_MEMPOOL_OPTS, Mempool, type MempoolOpts } from '../../node/mempool.ts';
+import { fixedKey, type Key } from './factories.ts';
 
-export type TestKey = { secretKey: Uint8Array; publicKey: Uint8Array; address: Uint8Array };
-
-/** A deterministic key from a small number. */
-export function testKey(n: number): TestKey {
+/** A deterministic key from any u32, for tests that need more keys than `fixedKey`'s 255. */
+export function numberedKey(n: number): Key {
   const secretKey = sha256(u32ToBytes(n));
   const publicKey = publicKeyFromSecret(secretKey);
   return { secretKey, publicKey, address: addressFromPublicKey(publicKey) };
 }
 
-export const CHAIN_ID = 'test-chain';
-
-export function testGenesis(funded: TestKey[], validator: TestKey = testKey(1000)): Genesis {
-  return {
-    chainId: CHAIN_ID,
-    genesisTimeMs: 1_700_000_000_000n,
-    params: DEFAULT_PARAMS,
-    validators: [{ name: 'v0', publicKey: validator.publicKey, power: 1000n * ONE_TAG }],
-    accounts: funded.map((k) => ({ address: k.address, balance: 1_000_000n * ONE_TAG })),
-  };
-}
-
 export type TestChain = { store: ChainStore; mempool: Mempool; executor: BlockExecutor };
 
-export async function openTestChain(dir: string, genesis: Genesis, proposer: TestKey = testKey(1000), mempoolOpts: MempoolOpts = DEFAULT_MEMPOOL_OPTS): Promise<TestChain> {
+/** Opens (and on first use initialises from `genesis`) a chain in `dir`; the proposer defaults to makeGenesis's validator. */
+export async function openTestChain(dir: string, genesis: Genesis, proposer: Key = fixedKey(0x10), mempoolOpts: MempoolOpts = DEFAULT_MEMPOOL_OPTS): Promise<TestChain> {
   const store = await ChainStore.open(dir);
   if (store.head === null) {
     const view = new StateView(store.state);
@@ -44,8 +34,4 @@ export async function openTestChain(dir: string, genesis: Genesis, proposer: Tes
   });
   const executor: BlockExecutor = new BlockExecutor({ chainId: genesis.chainId, store, mempool, proposer: proposer.address, log: nullLogger });
   return { store, mempool, executor };
-}
-
-export function transfer(from: TestKey, nonce: number, to: Uint8Array, amount: bigint, chainId = CHAIN_ID, maxFee = 10n ** 17n): SignedTx {
-  return signTx({ chainId, sender: from.publicKey, nonce, maxFee, body: { kind: 'transfer', to, amount } }, from.secretKey);
 }

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { isChainError, verify } from '../../../lib/index.ts';
 import { Signer, VOTE_TYPE, voteSigningBytes, type Vote } from '../../../consensus/index.ts';
-import { testKey } from '../../utils/chain.ts';
+import { fixedKey } from '../../utils/factories.ts';
 
-const key = testKey(7);
+const key = fixedKey(7);
 const hashA = new Uint8Array(32).fill(0xaa);
 const hashB = new Uint8Array(32).fill(0xbb);
 const vote = (height: number, round: number, blockHash: Uint8Array, type: 1 | 2 = VOTE_TYPE.precommit): Vote => ({

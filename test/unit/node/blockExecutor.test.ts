@@ -2,19 +2,20 @@ import t from 'tap';
 import { bytesToHex, isChainError, ONE_TAG } from '../../../lib/index.ts';
 import { decodeBlock, encodeBlock, encodeReceipts, type Block } from '../../../runtime/index.ts';
 import { loadAccount } from '../../../state/index.ts';
-import { openTestChain, testGenesis, testKey, transfer } from '../../utils/chain.ts';
+import { numberedKey, openTestChain } from '../../utils/chain.ts';
+import { fixedKey, makeGenesis, signedTransfer } from '../../utils/factories.ts';
 
-const alice = testKey(1);
-const bob = testKey(2);
-const genesis = testGenesis([alice, bob]);
+const alice = fixedKey(1);
+const bob = fixedKey(2);
+const genesis = makeGenesis([alice, bob], { balance: 1_000_000n * ONE_TAG });
 
 async function produce(dir: string, blocks: number): Promise<Block[]> {
   const chain = await openTestChain(dir, genesis);
   const out: Block[] = [];
   let nonce = 0;
   for (let h = 1; h <= blocks; h++) {
-    for (let i = 0; i < 5; i++) chain.mempool.add(transfer(alice, nonce++, bob.address, BigInt(h * 10 + i) * ONE_TAG).bytes);
-    chain.mempool.add(transfer(bob, h - 1, testKey(100 + h).address, 1n).bytes);
+    for (let i = 0; i < 5; i++) chain.mempool.add(signedTransfer(alice, nonce++, bob.address, BigInt(h * 10 + i) * ONE_TAG).bytes);
+    chain.mempool.add(signedTransfer(bob, h - 1, numberedKey(100 + h).address, 1n).bytes);
     const { blockHash } = await chain.executor.buildProposal(h, 0, genesis.genesisTimeMs + BigInt(h) * 1000n);
     await chain.executor.commitBlock(h, blockHash, { height: h, round: 0, blockHash, signatures: [] });
     out.push(decodeBlock((await chain.store.blockBytes(h))!));

@@ -1,10 +1,11 @@
 import t from 'tap';
 import { isChainError } from '../../../lib/index.ts';
-import { CHAIN_ID, openTestChain, testGenesis, testKey, transfer } from '../../utils/chain.ts';
+import { openTestChain } from '../../utils/chain.ts';
+import { fixedKey, makeGenesis, signedTransfer } from '../../utils/factories.ts';
 
-const alice = testKey(1);
-const bob = testKey(2);
-const carol = testKey(3);
+const alice = fixedKey(1);
+const bob = fixedKey(2);
+const carol = fixedKey(3);
 
 function code(fn: () => unknown): string {
   try {
@@ -16,15 +17,15 @@ function code(fn: () => unknown): string {
 }
 
 t.test('door checks reject bad transactions before they take space', async (t) => {
-  const { mempool, store } = await openTestChain(t.testdir(), testGenesis([alice, bob]));
+  const { mempool, store } = await openTestChain(t.testdir(), makeGenesis([alice, bob]));
   t.teardown(() => store.close());
   t.equal(code(() => mempool.add(new Uint8Array([0x93, 1, 2, 3]))), "CODEC_WRONG_LENGTH");
   t.equal(code(() => mempool.add(new Uint8Array([0x93, 1, 2]))), "CODEC_MALFORMED", "truncated");
-  t.equal(code(() => mempool.add(transfer(alice, 0, bob.address, 1n, 'other-chain').bytes)), 'TX_WRONG_CHAIN');
-  t.equal(code(() => mempool.add(transfer(alice, 0, bob.address, 1n, CHAIN_ID, 1n).bytes)), 'TX_FEE_TOO_LOW');
-  t.equal(code(() => mempool.add(transfer(carol, 0, bob.address, 1n).bytes)), 'TX_CANNOT_PAY_FEE', 'unfunded sender');
-  t.equal(code(() => mempool.add(transfer(alice, 65, bob.address, 1n).bytes)), 'MEMPOOL_NONCE_TOO_HIGH');
-  const good = transfer(alice, 0, bob.address, 1n);
+  t.equal(code(() => mempool.add(signedTransfer(alice, 0, bob.address, 1n, { chainId: 'other-chain' }).bytes)), 'TX_WRONG_CHAIN');
+  t.equal(code(() => mempool.add(signedTransfer(alice, 0, bob.address, 1n, { maxFee: 1n }).bytes)), 'TX_FEE_TOO_LOW');
+  t.equal(code(() => mempool.add(signedTransfer(carol, 0, bob.address, 1n).bytes)), 'TX_CANNOT_PAY_FEE', 'unfunded sender');
+  t.equal(code(() => mempool.add(signedTransfer(alice, 65, bob.address, 1n).bytes)), 'MEMPOOL_NONCE_TOO_HIGH');
+  const good = signedTransfer(alice, 0, bob.address, 1n);
   const forged = new Uint8Array(good.bytes);
   forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
   t.equal(code(() => mempool.add(forged)), 'TX_BAD_SIGNATURE');
@@ -32,15 +33,15 @@ t.test('door checks reject bad transactions before they take space', async (t) =
 
   t.same(mempool.add(good.bytes).duplicate, false);
   t.same(mempool.add(good.bytes).duplicate, true, 'resubmission is a duplicate, not an error');
-  t.equal(code(() => mempool.add(transfer(alice, 0, bob.address, 2n).bytes)), 'MEMPOOL_NONCE_TAKEN');
+  t.equal(code(() => mempool.add(signedTransfer(alice, 0, bob.address, 2n).bytes)), 'MEMPOOL_NONCE_TAKEN');
   t.equal(mempool.size, 1);
 });
 
 t.test('ready() yields each sender in contiguous nonce order; commits prune', async (t) => {
-  const { mempool, store, executor } = await openTestChain(t.testdir(), testGenesis([alice, bob]));
+  const { mempool, store, executor } = await openTestChain(t.testdir(), makeGenesis([alice, bob]));
   t.teardown(() => store.close());
-  for (const n of [2, 0, 1, 4]) mempool.add(transfer(alice, n, bob.address, 1n).bytes);
-  mempool.add(transfer(bob, 0, alice.address, 1n).bytes);
+  for (const n of [2, 0, 1, 4]) mempool.add(signedTransfer(alice, n, bob.address, 1n).bytes);
+  mempool.add(signedTransfer(bob, 0, alice.address, 1n).bytes);
   const ready = [...mempool.ready(100)].map((tx) => `${tx.senderAddress[0]}:${tx.tx.nonce}`);
   t.same(ready, [`${alice.address[0]}:0`, `${alice.address[0]}:1`, `${alice.address[0]}:2`, `${bob.address[0]}:0`], 'nonce 4 waits for 3');
   t.equal([...mempool.ready(2)].length, 2, 'bounded by max');
@@ -53,12 +54,12 @@ t.test('ready() yields each sender in contiguous nonce order; commits prune', as
 
 t.test('limits: per sender, count and bytes', async (t) => {
   const opts = { txCountMax: 3, bytesMax: 1 << 20, perSenderMax: 2, nonceGapMax: 64 };
-  const { mempool, store } = await openTestChain(t.testdir(), testGenesis([alice, bob]), testKey(1000), opts);
+  const { mempool, store } = await openTestChain(t.testdir(), makeGenesis([alice, bob]), fixedKey(0x10), opts);
   t.teardown(() => store.close());
-  mempool.add(transfer(alice, 0, bob.address, 1n).bytes);
-  mempool.add(transfer(alice, 1, bob.address, 1n).bytes);
-  t.equal(code(() => mempool.add(transfer(alice, 2, bob.address, 1n).bytes)), 'MEMPOOL_SENDER_FULL');
-  mempool.add(transfer(bob, 0, alice.address, 1n).bytes);
-  t.equal(code(() => mempool.add(transfer(bob, 1, alice.address, 1n).bytes)), 'MEMPOOL_FULL');
+  mempool.add(signedTransfer(alice, 0, bob.address, 1n).bytes);
+  mempool.add(signedTransfer(alice, 1, bob.address, 1n).bytes);
+  t.equal(code(() => mempool.add(signedTransfer(alice, 2, bob.address, 1n).bytes)), 'MEMPOOL_SENDER_FULL');
+  mempool.add(signedTransfer(bob, 0, alice.address, 1n).bytes);
+  t.equal(code(() => mempool.add(signedTransfer(bob, 1, alice.address, 1n).bytes)), 'MEMPOOL_FULL');
   t.ok(mempool.bytes > 0 && mempool.size === 3);
 });
