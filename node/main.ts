@@ -14,12 +14,11 @@ import {
   addressToString,
   formatTag,
   isChainError,
+  bytesToHex,
   parseTag,
-  publicKeyFromSecret,
 } from '../lib/index.ts';
-import { signTx, type Tx } from '../runtime/index.ts';
-import { Keyring, readPassword } from '../sdk/keyring.ts';
-import { TaggerClient } from '../sdk/client.ts';
+import { Keyring, readPassword } from '../sdk/index.ts';
+import { TaggerClient, buildTransfer, sendTx } from '../sdk/index.ts';
 import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from './config.ts';
 import { exists, homePaths, initHome } from './home.ts';
 import { TaggerNode } from './node.ts';
@@ -193,20 +192,11 @@ async function cmdTx(args: string[], flags: Flags): Promise<void> {
     flags.from,
     await readPassword({ ...(flags['password-file'] === undefined ? {} : { passwordFile: flags['password-file'] }), prompt: `Password for ${flags.from}: ` }),
   );
-  const sender = publicKeyFromSecret(secretKey);
-  const info = await keyring.show(flags.from);
-  const [status, account] = await Promise.all([client.status(), client.account(info.address)]);
-  const tx: Tx = {
-    chainId: status.chainId,
-    sender,
-    nonce: account.nonce,
-    maxFee: parseTag(flags['max-fee'] ?? '0.01'),
-    body: { kind: 'transfer', to, amount },
-  };
-  const signed = signTx(tx, secretKey);
-  const submitted = await client.submitTx(signed.bytes);
-  if (flags['no-wait'] === true) return print(submitted);
-  print(await client.waitForTx(submitted.hash, { timeoutMs: 60_000, pollMs: 250 }));
+  const { signed, committed } = await sendTx(client, secretKey, buildTransfer(to, amount), {
+    ...(flags['max-fee'] === undefined ? {} : { maxFee: parseTag(flags['max-fee']) }),
+    wait: flags['no-wait'] !== true,
+  });
+  print(committed ?? { hash: `0x${bytesToHex(signed.hash)}`, status: 'submitted' });
 }
 
 async function cmdQuery(args: string[], flags: Flags): Promise<void> {

@@ -3,6 +3,7 @@
  * transactions (from runtime/tx.ts) and to read addresses and amounts (from lib/).
  */
 export * from './client.ts';
+export * from './transactions.ts';
 export {
   TX_KIND,
   decodeSignedTx,
