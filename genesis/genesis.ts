@@ -14,6 +14,7 @@ import {
   isChainError,
   isValidPublicKey,
   parseUnits,
+  sha256,
 } from '../lib/index.ts';
 import {
   CHAIN_ID_KEY,
@@ -222,6 +223,14 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     validators: g.validators.map((v) => ({ name: v.name, publicKey: bytesToHex(v.publicKey), power: v.power.toString() })),
     accounts: g.accounts.map((a) => ({ address: addressToString(a.address), balance: a.balance.toString() })),
   };
+}
+
+/**
+ * SHA-256 of the genesis in its canonical JSON form (`genesisToJson`, fixed key order, no spaces).
+ * Formatting and field order in the file do not change it; any value does.
+ */
+export function genesisHash(g: Genesis): Uint8Array {
+  return sha256(new TextEncoder().encode(JSON.stringify(genesisToJson(g))));
 }
 
 /** The validator set genesis starts with, sorted by address. */

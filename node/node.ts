@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger as PinoLogger } from 'pino';
 import { addressToString, bytesToHex, equalBytes, sha256, type Logger } from '../lib/index.ts';
 import { CHAIN_ID_KEY, ChainStore, StateView, loadAccount, loadValidatorSet } from '../state/index.ts';
-import { genesisToState, parseGenesisJson, type Genesis } from '../genesis/index.ts';
+import { genesisHash, genesisToState, parseGenesisJson, type Genesis } from '../genesis/index.ts';
 import { Signer, SoloEngine, type ClockPort, type ConsensusEngine } from '../consensus/index.ts';
 import { buildServer } from '../rpc/index.ts';
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +21,7 @@ import { ChainError } from '../lib/index.ts';
 
 export type NodeErrorType =
   | { code: 'NODE_GENESIS_MISMATCH'; stored: string; genesis: string }
+  | { code: 'NODE_SIGNER_AHEAD'; signedHeight: number; storedHeight: number }
   | { code: 'NODE_NOT_A_VALIDATOR'; address: string }
   | { code: 'NODE_MULTI_VALIDATOR_UNSUPPORTED'; validators: number };
 export class NodeError extends ChainError<NodeErrorType> {}
@@ -107,6 +108,16 @@ export class TaggerNode {
         onCommit: (info) => node?.notifyCommit(info),
       });
       const signer = await Signer.open({ ...key, statePath: paths.signerState });
+      const signed = signer.lastSigned;
+      const stored = store.head?.height ?? 0;
+      if (signed !== null && signed.height > stored + 1) {
+        // The guard remembers signing past the stored chain: the database was replaced or lost.
+        // Signing again at those heights could double-sign, so refuse and say why.
+        throw new NodeError(
+          { code: 'NODE_SIGNER_AHEAD', signedHeight: signed.height, storedHeight: stored },
+          `this validator signed at height ${signed.height} but the database ends at ${stored}: restore the database (data/chain) rather than rebuild it, or, if this key never signed on any other copy of this chain, move data/signer-state aside`,
+        );
+      }
       const engine = new SoloEngine(
         { chainId: genesis.chainId, ...opts.config.consensus },
         { blocks: executor, signer, clock: opts.clock ?? systemClock, log: log.child({ module: 'consensus' }) },
@@ -165,12 +176,17 @@ async function ensureGenesis(store: ChainStore, genesis: Genesis, log: Logger): 
   if (store.head === null) {
     const view = new StateView(store.state);
     genesisToState(genesis, view);
-    const head = await store.initGenesis(view.writes(), genesis.genesisTimeMs);
+    const head = await store.initGenesis(view.writes(), genesis.genesisTimeMs, genesisHash(genesis));
     log.info({ chainId: genesis.chainId, stateRoot: bytesToHex(head.stateRoot) }, 'Wrote genesis state');
     return;
   }
   const storedId = stored === undefined ? '' : new TextDecoder().decode(stored);
-  if (storedId !== genesis.chainId) {
-    throw new NodeError({ code: 'NODE_GENESIS_MISMATCH', stored: storedId, genesis: genesis.chainId }, `database holds chain "${storedId}", genesis says "${genesis.chainId}"`);
+  const storedHash = store.genesisHash === null ? '' : bytesToHex(store.genesisHash);
+  const fileHash = bytesToHex(genesisHash(genesis));
+  if (storedId !== genesis.chainId || storedHash !== fileHash) {
+    throw new NodeError(
+      { code: 'NODE_GENESIS_MISMATCH', stored: `${storedId} ${storedHash}`, genesis: `${genesis.chainId} ${fileHash}` },
+      `the database was started from another genesis (chain "${storedId}", genesis hash ${storedHash}); genesis.json is chain "${genesis.chainId}", hash ${fileHash}. Restore the original genesis.json or start a new home.`,
+    );
   }
 }

@@ -46,6 +46,7 @@ const P = {
   meta: 0x6d, // 'm' + name
 } as const;
 const HEAD_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('head'));
+const GENESIS_HASH_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('genesisHash'));
 
 const withPrefix = (prefix: number, key: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(prefix), key);
 const heightKey = (prefix: number, height: number): Uint8Array => withPrefix(prefix, u32ToBytes(height));
@@ -68,12 +69,14 @@ export class ChainStore {
   private readonly values: MapStateReader;
   private currentTree: SparseMerkleTree;
   private currentHead: Head | null;
+  private storedGenesisHash: Uint8Array | null;
 
-  private constructor(db: Level<Uint8Array, Uint8Array>, values: MapStateReader, tree: SparseMerkleTree, head: Head | null) {
+  private constructor(db: Level<Uint8Array, Uint8Array>, values: MapStateReader, tree: SparseMerkleTree, head: Head | null, genesisHash: Uint8Array | null) {
     this.db = db;
     this.values = values;
     this.currentTree = tree;
     this.currentHead = head;
+    this.storedGenesisHash = genesisHash;
   }
 
   static async open(dir: string): Promise<ChainStore> {
@@ -108,7 +111,8 @@ export class ChainStore {
           `stored state root ${bytesToHex(tree.root)} does not match head ${bytesToHex(head.stateRoot)} at height ${head.height}`,
         );
       }
-      return new ChainStore(db, values, tree, head);
+      const genesisHash = (await db.get(GENESIS_HASH_KEY)) ?? null;
+      return new ChainStore(db, values, tree, head, genesisHash === null ? null : new Uint8Array(genesisHash));
     } catch (e: unknown) {
       await db.close();
       throw e;
@@ -129,8 +133,13 @@ export class ChainStore {
     return this.currentTree;
   }
 
-  /** Writes the genesis state as height 0. */
-  async initGenesis(writes: readonly StateWrite[], genesisTimeMs: bigint): Promise<Head> {
+  /** The hash of the genesis this database was started from (see node/node.ts); null before genesis. */
+  get genesisHash(): Uint8Array | null {
+    return this.storedGenesisHash;
+  }
+
+  /** Writes the genesis state as height 0, remembering which genesis it came from. */
+  async initGenesis(writes: readonly StateWrite[], genesisTimeMs: bigint, genesisHash: Uint8Array): Promise<Head> {
     if (this.currentHead !== null) throw new StoreError({ code: 'STORE_ALREADY_INITIALIZED' });
     const tree = this.currentTree.update(writes);
     const head: Head = { height: 0, blockHash: new Uint8Array(32), stateRoot: tree.root, timeMs: genesisTimeMs };
@@ -140,10 +149,12 @@ export class ChainStore {
       else batch.put(withPrefix(P.state, key), value);
     }
     batch.put(HEAD_KEY, encodeHead(head));
+    batch.put(GENESIS_HASH_KEY, genesisHash);
     await batch.write({ sync: true });
     this.values.apply(writes);
     this.currentTree = tree;
     this.currentHead = head;
+    this.storedGenesisHash = genesisHash;
     return head;
   }
 

@@ -4,7 +4,7 @@
  */
 import { addressFromPublicKey, nullLogger, publicKeyFromSecret, sha256, u32ToBytes } from '../../lib/index.ts';
 import { ChainStore, StateView, loadAccount } from '../../state/index.ts';
-import { genesisToState, type Genesis } from '../../genesis/index.ts';
+import { genesisHash, genesisToState, type Genesis } from '../../genesis/index.ts';
 import { BlockExecutor } from '../../node/blockExecutor.ts';
 import { DEFAULT_MEMPOOL_OPTS, Mempool, type MempoolOpts } from '../../node/mempool.ts';
 import { fixedKey, type Key } from './factories.ts';
@@ -24,7 +24,7 @@ export async function openTestChain(dir: string, genesis: Genesis, proposer: Key
   if (store.head === null) {
     const view = new StateView(store.state);
     genesisToState(genesis, view);
-    await store.initGenesis(view.writes(), genesis.genesisTimeMs);
+    await store.initGenesis(view.writes(), genesis.genesisTimeMs, genesisHash(genesis));
   }
   const mempool: Mempool = new Mempool(mempoolOpts, {
     chainId: genesis.chainId,
