@@ -78,7 +78,7 @@ export class BlockExecutor implements BlockPort {
   }
 
   hasPendingTxs(): boolean {
-    return this.deps.mempool.size > 0;
+    return this.deps.mempool.hasReady();
   }
 
   async buildProposal(height: number, round: number, timeMs: bigint): Promise<{ blockHash: Uint8Array }> {

@@ -46,6 +46,7 @@ const SPEC: Record<string, Record<string, Spec>> = {
     bytesMax: { kind: 'int', min: 1024, max: 4 * 1024 * 1024 * 1024 },
     perSenderMax: { kind: 'int', min: 1, max: 100_000 },
     nonceGapMax: { kind: 'int', min: 0, max: 100_000 },
+    futureTtlBlocks: { kind: 'int', min: 1, max: 1_000_000 },
   },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
 };

@@ -1,8 +1,13 @@
 /**
  * Transactions waiting for a block. Checks at the door — canonical decoding, chain id, size,
- * signature (native ed25519), nonce window, fee — so that invalid transactions never take space.
- * Bounded by count, bytes and per-sender count. Each sender's transactions come out in nonce
- * order, contiguous from the account's next nonce; senders in order of first arrival.
+ * signature (native ed25519), nonce window, fee, and a balance that covers the fees of everything
+ * the sender has waiting — so that invalid transactions never take space.
+ *
+ * Bounded by count, bytes and per-sender count. A transaction is *ready* when it and every lower
+ * nonce down to the account's next nonce are here; only ready ones go into blocks, each sender's in
+ * nonce order, senders in order of first arrival. Transactions behind a nonce gap are *future*:
+ * they are evicted first when the pool is full, and dropped when the gap has not closed within
+ * `futureTtlBlocks` blocks, so no one can fill the pool with transactions that never become ready.
  */
 import { ChainError, bytesToHex, type Logger } from '../lib/index.ts';
 import { decodeSignedTx, requiredFee, TxError, verifyTxSignature, type SignedTx } from '../runtime/index.ts';
@@ -22,23 +27,34 @@ export type MempoolOpts = {
   perSenderMax: number;
   /** How far past the account's next nonce a transaction may be. */
   nonceGapMax: number;
+  /** Blocks a sender's transactions may wait behind a nonce gap before they are dropped. */
+  futureTtlBlocks: number;
 };
 
-export const DEFAULT_MEMPOOL_OPTS: MempoolOpts = { txCountMax: 50_000, bytesMax: 64 * 1024 * 1024, perSenderMax: 256, nonceGapMax: 64 };
+export const DEFAULT_MEMPOOL_OPTS: MempoolOpts = {
+  txCountMax: 50_000,
+  bytesMax: 64 * 1024 * 1024,
+  perSenderMax: 256,
+  nonceGapMax: 64,
+  futureTtlBlocks: 20,
+};
 
 export type MempoolDeps = {
   chainId: string;
   params(): Params;
   account(address: Uint8Array): Account;
+  /** Latest committed height, to age future transactions. */
+  height(): number;
   log: Logger;
 };
 
-type SenderQueue = { address: Uint8Array; byNonce: Map<number, SignedTx> };
+type Entry = { tx: SignedTx; fee: bigint; addedAt: number };
+type SenderQueue = { address: Uint8Array; byNonce: Map<number, Entry>; fees: bigint };
 
 export class Mempool {
   private readonly opts: MempoolOpts;
   private readonly deps: MempoolDeps;
-  private readonly byHash = new Map<string, SignedTx>();
+  private readonly byHash = new Map<string, Entry>();
   /** Insertion order = order of each sender's first waiting transaction. */
   private readonly senders = new Map<string, SenderQueue>();
   private totalBytes = 0;
@@ -64,9 +80,8 @@ export class Mempool {
   add(bytes: Uint8Array): { tx: SignedTx; duplicate: boolean } {
     const params = this.deps.params();
     const tx = decodeSignedTx(bytes, params.txBytesMax);
-    const id = bytesToHex(tx.hash);
-    const existing = this.byHash.get(id);
-    if (existing !== undefined) return { tx: existing, duplicate: true };
+    const existing = this.byHash.get(bytesToHex(tx.hash));
+    if (existing !== undefined) return { tx: existing.tx, duplicate: true };
 
     if (tx.tx.chainId !== this.deps.chainId) {
       throw new TxError({ code: 'TX_WRONG_CHAIN', detail: `expected chain id ${this.deps.chainId}` }, `TX_WRONG_CHAIN: expected chain id ${this.deps.chainId}`);
@@ -81,67 +96,125 @@ export class Mempool {
     if (tx.tx.nonce > nonceMax) {
       throw new MempoolError({ code: 'MEMPOOL_NONCE_TOO_HIGH', max: nonceMax, actual: tx.tx.nonce }, `nonce ${tx.tx.nonce} is too far ahead; at most ${nonceMax}`);
     }
-    if (account.balance < fee) {
-      throw new TxError({ code: 'TX_CANNOT_PAY_FEE', detail: `fee is ${fee}` }, `TX_CANNOT_PAY_FEE: fee is ${fee} units, balance is ${account.balance}`);
-    }
     const senderId = bytesToHex(tx.senderAddress);
     const queue = this.senders.get(senderId);
+    const waitingFees = queue?.fees ?? 0n;
+    if (account.balance < waitingFees + fee) {
+      throw new TxError(
+        { code: 'TX_CANNOT_PAY_FEE', detail: `fees due ${waitingFees + fee}` },
+        `TX_CANNOT_PAY_FEE: this fee (${fee} units) and those of the sender's waiting transactions (${waitingFees}) exceed the balance ${account.balance}`,
+      );
+    }
     if (queue?.byNonce.has(tx.tx.nonce) === true) {
       throw new MempoolError({ code: 'MEMPOOL_NONCE_TAKEN', nonce: tx.tx.nonce }, `another transaction with nonce ${tx.tx.nonce} is waiting`);
     }
     if ((queue?.byNonce.size ?? 0) >= this.opts.perSenderMax) {
       throw new MempoolError({ code: 'MEMPOOL_SENDER_FULL', sender: senderId, max: this.opts.perSenderMax }, `sender has ${this.opts.perSenderMax} transactions waiting`);
     }
-    if (this.byHash.size >= this.opts.txCountMax || this.totalBytes + tx.bytes.length > this.opts.bytesMax) {
-      throw new MempoolError({ code: 'MEMPOOL_FULL', txs: this.byHash.size, bytes: this.totalBytes }, 'mempool is full; try again later');
-    }
-    // The signature last: it is the most expensive check.
+    // The signature before any eviction, and last among the checks: it is the most expensive.
     if (!verifyTxSignature(tx)) throw new TxError({ code: 'TX_BAD_SIGNATURE', detail: 'signature does not verify' }, 'TX_BAD_SIGNATURE: signature does not verify');
+    this.makeRoom(tx, this.nextNonce(tx.senderAddress) === tx.tx.nonce);
 
-    if (queue === undefined) this.senders.set(senderId, { address: tx.senderAddress, byNonce: new Map([[tx.tx.nonce, tx]]) });
-    else queue.byNonce.set(tx.tx.nonce, tx);
-    this.byHash.set(id, tx);
+    const entry: Entry = { tx, fee, addedAt: this.deps.height() };
+    if (queue === undefined) this.senders.set(senderId, { address: tx.senderAddress, byNonce: new Map([[tx.tx.nonce, entry]]), fees: fee });
+    else {
+      queue.byNonce.set(tx.tx.nonce, entry);
+      queue.fees += fee;
+    }
+    this.byHash.set(bytesToHex(tx.hash), entry);
     this.totalBytes += tx.bytes.length;
     return { tx, duplicate: false };
   }
 
-  /** Transactions ready for a block, at most `max`, each sender's in contiguous nonce order. */
+  /** Frees space for `tx` if the pool is full: a ready transaction may evict a future one. */
+  private makeRoom(tx: SignedTx, ready: boolean): void {
+    const fits = (): boolean => this.byHash.size < this.opts.txCountMax && this.totalBytes + tx.bytes.length <= this.opts.bytesMax;
+    while (!fits()) {
+      const victim = ready ? this.lastFutureTx() : undefined;
+      if (victim === undefined) {
+        throw new MempoolError({ code: 'MEMPOOL_FULL', txs: this.byHash.size, bytes: this.totalBytes }, 'mempool is full; try again later');
+      }
+      this.remove(victim.hash);
+    }
+  }
+
+  /** The highest-nonce future transaction of the most recently arrived sender that has any. */
+  private lastFutureTx(): SignedTx | undefined {
+    const queues = [...this.senders.values()];
+    for (let i = queues.length - 1; i >= 0; i--) {
+      const queue = queues[i] as SenderQueue;
+      const next = this.contiguousEnd(queue);
+      let highest: Entry | undefined;
+      for (const [nonce, entry] of queue.byNonce) if (nonce > next && (highest === undefined || nonce > highest.tx.tx.nonce)) highest = entry;
+      if (highest !== undefined) return highest.tx;
+    }
+    return undefined;
+  }
+
+  /** The first nonce after the run of waiting transactions that starts at the account's next nonce. */
+  private contiguousEnd(queue: SenderQueue): number {
+    let nonce = this.deps.account(queue.address).nonce;
+    while (queue.byNonce.has(nonce)) nonce++;
+    return nonce;
+  }
+
+  /** The nonce a sender's next transaction should carry, counting the ones already waiting. */
+  nextNonce(address: Uint8Array): number {
+    const queue = this.senders.get(bytesToHex(address));
+    return queue === undefined ? this.deps.account(address).nonce : this.contiguousEnd(queue);
+  }
+
+  /** True if at least one transaction could go in the next block. */
+  hasReady(): boolean {
+    for (const queue of this.senders.values()) if (queue.byNonce.has(this.deps.account(queue.address).nonce)) return true;
+    return false;
+  }
+
+  /** Ready transactions, at most `max`, each sender's in contiguous nonce order. */
   *ready(max: number): Generator<SignedTx> {
     let count = 0;
     for (const queue of this.senders.values()) {
       let nonce = this.deps.account(queue.address).nonce;
-      for (let tx = queue.byNonce.get(nonce); tx !== undefined; tx = queue.byNonce.get(++nonce)) {
+      for (let entry = queue.byNonce.get(nonce); entry !== undefined; entry = queue.byNonce.get(++nonce)) {
         if (count++ >= max) return;
-        yield tx;
+        yield entry.tx;
       }
     }
   }
 
   remove(hash: Uint8Array): void {
     const id = bytesToHex(hash);
-    const tx = this.byHash.get(id);
-    if (tx === undefined) return;
+    const entry = this.byHash.get(id);
+    if (entry === undefined) return;
     this.byHash.delete(id);
-    this.totalBytes -= tx.bytes.length;
-    const senderId = bytesToHex(tx.senderAddress);
+    this.totalBytes -= entry.tx.bytes.length;
+    const senderId = bytesToHex(entry.tx.senderAddress);
     const queue = this.senders.get(senderId);
     if (queue === undefined) return;
-    queue.byNonce.delete(tx.tx.nonce);
+    queue.byNonce.delete(entry.tx.tx.nonce);
+    queue.fees -= entry.fee;
     if (queue.byNonce.size === 0) this.senders.delete(senderId);
   }
 
-  /** After a block: drops what it included and whatever its senders can no longer use. */
+  /**
+   * After a block: drops what it included, what its senders can no longer use (nonces below the
+   * account's), and senders whose transactions have waited behind a gap for `futureTtlBlocks`.
+   * One pass over the waiting senders, bounded by `txCountMax`.
+   */
   afterCommit(included: readonly SignedTx[]): void {
-    const touched = new Map<string, Uint8Array>();
-    for (const tx of included) {
-      this.remove(tx.hash);
-      touched.set(bytesToHex(tx.senderAddress), tx.senderAddress);
-    }
-    for (const [senderId, address] of touched) {
-      const queue = this.senders.get(senderId);
-      if (queue === undefined) continue;
-      const next = this.deps.account(address).nonce;
-      for (const [nonce, tx] of [...queue.byNonce]) if (nonce < next) this.remove(tx.hash);
+    for (const tx of included) this.remove(tx.hash);
+    const height = this.deps.height();
+    for (const queue of [...this.senders.values()]) {
+      const next = this.deps.account(queue.address).nonce;
+      let oldestFuture = Infinity;
+      for (const [nonce, entry] of [...queue.byNonce]) {
+        if (nonce < next) this.remove(entry.tx.hash);
+        else if (!queue.byNonce.has(next)) oldestFuture = Math.min(oldestFuture, entry.addedAt);
+      }
+      if (oldestFuture !== Infinity && height - oldestFuture >= this.opts.futureTtlBlocks) {
+        this.deps.log.debug({ sender: bytesToHex(queue.address), txs: queue.byNonce.size }, 'Dropped transactions stuck behind a nonce gap');
+        for (const entry of [...queue.byNonce.values()]) this.remove(entry.tx.hash);
+      }
     }
   }
 }

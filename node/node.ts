@@ -97,6 +97,7 @@ export class TaggerNode {
         chainId: genesis.chainId,
         params: () => executor.params(),
         account: (address) => loadAccount(store.state, address),
+    height: () => store.head?.height ?? 0,
         log: log.child({ module: 'mempool' }),
       });
       const executor: BlockExecutor = new BlockExecutor({

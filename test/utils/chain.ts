@@ -30,6 +30,7 @@ export async function openTestChain(dir: string, genesis: Genesis, proposer: Key
     chainId: genesis.chainId,
     params: () => executor.params(),
     account: (a) => loadAccount(store.state, a),
+    height: () => store.head?.height ?? 0,
     log: nullLogger,
   });
   const executor: BlockExecutor = new BlockExecutor({ chainId: genesis.chainId, store, mempool, proposer: proposer.address, log: nullLogger });
