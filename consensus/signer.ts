@@ -41,6 +41,8 @@ export class Signer {
   private readonly secretKey: Uint8Array;
   private readonly statePath: string;
   private last: LastSigned | null;
+  /** Sign requests run one at a time, in order: the guard check and the durable write are one step. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(secretKey: Uint8Array, publicKey: Uint8Array, address: Uint8Array, statePath: string, last: LastSigned | null) {
     this.secretKey = secretKey;
@@ -88,7 +90,13 @@ export class Signer {
   }
 
   /** Signs `signBytes` at height/round/step if the guard allows it; persists the guard first. */
-  async signAt(height: number, round: number, step: number, signBytes: Uint8Array): Promise<Uint8Array> {
+  signAt(height: number, round: number, step: number, signBytes: Uint8Array): Promise<Uint8Array> {
+    const result = this.queue.then(() => this.signNow(height, round, step, signBytes));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async signNow(height: number, round: number, step: number, signBytes: Uint8Array): Promise<Uint8Array> {
     const bytesHash = sha256(signBytes);
     const last = this.last;
     if (last !== null) {

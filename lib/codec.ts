@@ -45,7 +45,9 @@ const packr = new Packr({
 
 export function encode(value: Encodable): Uint8Array {
   assertEncodable(value, 0);
-  return toPlainBytes(packr.pack(value));
+  // A copy: msgpackr returns a view into its shared buffer (up to megabytes), which a kept value
+  // would otherwise pin in memory for as long as the value lives.
+  return new Uint8Array(packr.pack(value));
 }
 
 function assertEncodable(value: Encodable, depth: number): void {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { isChainError, verify } from '../../../lib/index.ts';
+import { bytesToHex, isChainError, verify } from '../../../lib/index.ts';
 import { Signer, VOTE_TYPE, voteSigningBytes, type Vote } from '../../../consensus/index.ts';
 import { fixedKey } from '../../utils/factories.ts';
 
@@ -48,4 +48,18 @@ t.test('a corrupt signer state stops the node instead of guessing', async (t) =>
   const statePath = join(t.testdir(), 'signer-state');
   await writeFile(statePath, 'zz not hex');
   t.equal(await refusal(Signer.open({ ...key, statePath })), 'SIGNER_STATE_CORRUPT');
+});
+
+t.test('concurrent requests for one height/round/step: exactly one message is signed', async (t) => {
+  const statePath = join(t.testdir(), 'signer-state');
+  const signer = await Signer.open({ ...key, statePath });
+  for (let h = 1; h <= 20; h++) {
+    const results = await Promise.allSettled([signer.signVote('c', vote(h, 0, hashA)), signer.signVote('c', vote(h, 0, hashB)), signer.signVote('c', vote(h, 0, hashA))]);
+    const signed = results.filter((r) => r.status === 'fulfilled').map((r) => bytesToHex(r.value));
+    t.equal(new Set(signed).size, 1, `height ${h}: one signature`);
+    t.equal(signed.length, 2, `height ${h}: the first and the identical repeat succeed`);
+    t.equal(results[1]?.status, 'rejected', `height ${h}: the conflicting message is refused`);
+  }
+  const restarted = await Signer.open({ ...key, statePath });
+  t.same(restarted.lastSigned?.height, 20, 'the file matches the last signature');
 });

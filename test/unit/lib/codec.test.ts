@@ -355,3 +355,10 @@ t.test('property: every string round-trips through encode', async () => {
     { numRuns: 1000 },
   );
 });
+
+t.test('an encoding owns its memory (it does not pin the encoder\'s shared buffer)', async (t) => {
+  encode(['x'.repeat(100_000)]); // grow the shared buffer
+  const small = encode([1, 2, 3]);
+  t.equal(small.buffer.byteLength, small.length);
+  t.equal(small.byteOffset, 0);
+});
