@@ -98,16 +98,19 @@ export const DEV_BALANCE = 1_000_000n * ONE_TAG;
 export const VALIDATOR_POWER = 100_000n * ONE_TAG;
 
 /**
- * Creates a one-validator devnet home: validator key, a funded `dev` key in the keyring, genesis
- * and config. Refuses to touch an existing home.
+ * Creates a one-validator devnet home: validator key, a funded `dev` key in the keyring, config and
+ * genesis. Refuses a home that has a genesis. `genesis.json` is written last and marks the home
+ * complete, so an init that was interrupted (Ctrl-C during key encryption, say) is finished by the
+ * next one, which reuses the keys it finds.
  */
 export async function initHome(opts: InitOpts): Promise<InitResult> {
   const paths = homePaths(opts.home);
   if (await exists(paths.genesis)) throw new HomeError({ code: 'HOME_EXISTS', path: paths.genesis }, `${paths.genesis} already exists`);
   await mkdir(paths.data, { recursive: true, mode: 0o700 });
-  const validator = await saveNodeKey(paths.nodeKey, randomSecretKey());
+  const validator = (await exists(paths.nodeKey)) ? await loadNodeKey(paths.nodeKey) : await saveNodeKey(paths.nodeKey, randomSecretKey());
   const keyring = new Keyring(opts.scryptN === undefined ? { dir: paths.keyring } : { dir: paths.keyring, scryptN: opts.scryptN });
-  const dev = await keyring.add('dev', opts.devPassword);
+  const hasDev = (await keyring.list()).some((k) => k.name === 'dev' && !('error' in k));
+  const dev = hasDev ? await keyring.show('dev') : await keyring.add('dev', opts.devPassword);
   const genesis: Genesis = {
     chainId: opts.chainId,
     genesisTimeMs: opts.genesisTimeMs,
@@ -120,7 +123,9 @@ export async function initHome(opts: InitOpts): Promise<InitResult> {
   // Round-trip through JSON so the file on disk is exactly what the node will validate.
   const genesisText = JSON.stringify(genesisToJson(genesis), null, 2) + '\n';
   parseGenesisJson(genesisText);
+  if (!(await exists(paths.config))) {
+    await writeFileDurable(paths.config, JSON.stringify(DEFAULT_CONFIG satisfies NodeConfig, null, 2) + '\n', 0o644);
+  }
   await writeFileDurable(paths.genesis, genesisText, 0o644);
-  await writeFileDurable(paths.config, JSON.stringify(DEFAULT_CONFIG satisfies NodeConfig, null, 2) + '\n', 0o644);
   return { paths, validator, devAddress: dev.address, genesis };
 }
