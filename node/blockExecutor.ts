@@ -114,6 +114,9 @@ export class BlockExecutor implements BlockPort {
     assert(head !== null, 'store has no genesis');
     const h = block.header;
     validateHeaderLinkage(h, { height: head.height, hash: head.blockHash, timeMs: head.timeMs }, this.deps.chainId);
+    if (!loadValidatorSet(store.state).some((v) => equalBytes(v.address, h.proposer))) {
+      throw new BlockError({ code: 'BLOCK_WRONG_PROPOSER', proposer: bytesToHex(h.proposer) }, 'the proposer is not in the validator set');
+    }
     const params = this.params();
     const view = new StateView(store.state);
     const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, verifySignatures: true };

@@ -4,7 +4,7 @@
  * See docs/spec/runtime.md §Blocks.
  */
 import { bytesToHex, equalBytes, isChainError } from '../lib/index.ts';
-import type { Params, StateView } from '../state/index.ts';
+import { loadAccount, type Params, type StateView } from '../state/index.ts';
 import { BLOCK_VERSION, type Header, type Receipt } from './block.ts';
 import { BlockError, type TxError } from './errors.ts';
 import { applyTx, newFeeTally, settleFees, type BlockEnv } from './applyTx.ts';
@@ -50,18 +50,27 @@ export type BuiltTxs = {
 
 /**
  * Picks, in order, the candidates that can be included, within the block's count and byte limits.
- * Candidates that cannot be included are returned as rejected, so the mempool can drop them.
+ * Candidates that can never be included are returned as rejected, so the mempool can drop them.
+ * Once one of a sender's transactions is left out (it does not fit, or its nonce is not next), the
+ * sender's later ones are left out too, not rejected: they wait for the next block.
  */
 export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, env: BlockEnv, params: Params): BuiltTxs {
   const out: BuiltTxs = { included: [], receipts: [], rejected: [] };
+  const deferred = new Set<string>();
   let bytes = 0;
   const fees = newFeeTally();
   for (const tx of candidates) {
     if (out.included.length >= params.blockTxCountMax) break;
-    if (bytes + tx.bytes.length > params.blockBytesMax) continue;
+    const sender = bytesToHex(tx.senderAddress);
+    if (deferred.has(sender)) continue;
+    if (bytes + tx.bytes.length > params.blockBytesMax) {
+      deferred.add(sender);
+      continue;
+    }
     const outcome = applyTx(view, tx, env, params, fees);
     if (!outcome.ok) {
-      out.rejected.push({ tx, error: outcome.error });
+      if (outcome.error.code === 'TX_BAD_NONCE' && tx.tx.nonce > loadAccount(view, tx.senderAddress).nonce) deferred.add(sender);
+      else out.rejected.push({ tx, error: outcome.error });
       continue;
     }
     bytes += tx.bytes.length;

@@ -23,6 +23,7 @@ export type BlockErrorType =
   | { code: 'BLOCK_WRONG_CHAIN'; chainId: string }
   | { code: 'BLOCK_WRONG_HEIGHT'; expected: number; actual: number }
   | { code: 'BLOCK_WRONG_PARENT' }
+  | { code: 'BLOCK_WRONG_PROPOSER'; proposer: string }
   | { code: 'BLOCK_TIME_NOT_INCREASING'; parentTimeMs: string; timeMs: string }
   | { code: 'BLOCK_WRONG_ROOT'; root: 'txRoot' | 'receiptsRoot' | 'stateRoot' | 'validatorSetHash' | 'nextValidatorSetHash' }
   | { code: 'BLOCK_WRONG_VERSION'; version: number };

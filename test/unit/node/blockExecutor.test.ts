@@ -53,6 +53,7 @@ t.test('a block whose header lies is rejected and changes nothing', async (t) =>
     ['parent', (b) => ({ ...b, header: { ...b.header, parentHash: new Uint8Array(32).fill(1) } }), 'BLOCK_WRONG_PARENT'],
     ['time', (b) => ({ ...b, header: { ...b.header, timeMs: genesis.genesisTimeMs } }), 'BLOCK_TIME_NOT_INCREASING'],
     ['chain', (b) => ({ ...b, header: { ...b.header, chainId: 'other' } }), 'BLOCK_WRONG_CHAIN'],
+    ['proposer', (b) => ({ ...b, header: { ...b.header, proposer: new Uint8Array(20).fill(9) } }), 'BLOCK_WRONG_PROPOSER'],
     ['dropped tx', (b) => ({ ...b, txs: b.txs.slice(1) }), 'BLOCK_TX_REJECTED'],
     ['garbage tx', (b) => ({ ...b, txs: [new Uint8Array([1, 2, 3])] }), 'BLOCK_TX_UNDECODABLE'],
   ];
@@ -81,4 +82,23 @@ t.test('a second opener of the same database gets STORE_LOCKED', async (t) => {
     got = isChainError(e) ? e.code : String(e);
   }
   t.equal(got, 'STORE_LOCKED');
+});
+
+t.test('building: a sender whose transaction does not fit waits whole for the next block', async (t) => {
+  // Nonce 3 is larger than nonce 4; the block's byte limit leaves room for 4 but not for 3 after 0..2.
+  const txs = [1n, 1n, 1n, 10n ** 30n, 1n, 1n].map((amount, n) => signedTransfer(alice, n, bob.address, amount));
+  const size = (n: number): number => txs[n]!.bytes.length;
+  t.ok(size(3) > size(4), 'nonce 3 is the larger one');
+  const params = { ...genesis.params, blockBytesMax: size(0) + size(1) + size(2) + size(4) };
+  const chain = await openTestChain(t.testdir(), makeGenesis([alice, bob], { balance: 1_000_000n * ONE_TAG, params }));
+  t.teardown(() => chain.store.close());
+  for (const tx of txs) chain.mempool.add(tx.bytes);
+  const perBlock: number[] = [];
+  for (let h = 1; h <= 3 && chain.mempool.size > 0; h++) {
+    const { blockHash } = await chain.executor.buildProposal(h, 0, genesis.genesisTimeMs + BigInt(h) * 1000n);
+    await chain.executor.commitBlock(h, blockHash, { height: h, round: 0, blockHash, signatures: [] });
+    perBlock.push(decodeBlock((await chain.store.blockBytes(h))!).txs.length);
+  }
+  t.same(perBlock, [3, 3], 'nonces 0-2, then 3-5: nonce 4 was deferred with 3, not dropped');
+  t.equal(loadAccount(chain.store.state, alice.address).nonce, 6);
 });
