@@ -3,9 +3,9 @@ import { Reader, amountToBytes, decodeCanonical, encode, sha256 } from '../lib/i
 import { VALIDATOR_SET_KEY, accountKey } from './keys.ts';
 import type { StateReader, StateView } from './stateView.ts';
 
-export type Account = { balance: bigint; nonce: number };
+export type Account = Readonly<{ balance: bigint; nonce: number }>;
 
-export const EMPTY_ACCOUNT: Account = { balance: 0n, nonce: 0 };
+export const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0n, nonce: 0 });
 
 export function encodeAccount(a: Account): Uint8Array {
   return encode([amountToBytes(a.balance), a.nonce]);
@@ -30,7 +30,8 @@ export function loadAccount(state: StateReader, address: Uint8Array): Account {
   if (bytes === undefined) return EMPTY_ACCOUNT;
   let account = decodedAccounts.get(bytes);
   if (account === undefined) {
-    account = decodeAccount(bytes);
+    // Frozen: one decoded object is shared by every reader of these bytes.
+    account = Object.freeze(decodeAccount(bytes));
     decodedAccounts.set(bytes, account);
   }
   return account;
@@ -43,7 +44,7 @@ export function saveAccount(view: StateView, address: Uint8Array, account: Accou
     return;
   }
   const bytes = encodeAccount(account);
-  decodedAccounts.set(bytes, account);
+  decodedAccounts.set(bytes, Object.freeze({ ...account }));
   view.set(accountKey(address), bytes);
 }
 
