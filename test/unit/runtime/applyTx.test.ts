@@ -235,7 +235,7 @@ t.test('applyBlockTxs rejects a block with an invalid transaction, naming its in
   const chain = MemChain.fromGenesis(genesis());
   const txs = [
     signedTransfer(alice, 0, bob.address, 1n),
-    signedTransfer(alice, 5, bob.address, 1n), // bad nonce
+    signedTransfer(alice, 0, bob.address, 2n), // nonce 0 again: already used, rejected
     signedTransfer(bob, 0, alice.address, 1n),
   ];
   const err = errorOf(() => applyBlockTxs(chain.view(), txs.map((x) => x.bytes), env, params));
@@ -258,7 +258,7 @@ t.test('buildBlockTxs skips what cannot be included, and what it builds validate
   const chain = MemChain.fromGenesis(genesis());
   const candidates = [
     signedTransfer(alice, 0, bob.address, 1n),
-    signedTransfer(alice, 5, bob.address, 1n), // bad nonce
+    signedTransfer(alice, 0, bob.address, 2n), // nonce 0 again: already used, rejected
     signedTransfer(carol, 0, bob.address, 1n), // cannot pay the fee
     signedTransfer(alice, 1, bob.address, 5000n * ONE_TAG), // included, fails: insufficient balance
     signedTransfer(bob, 0, alice.address, 2n),
@@ -267,6 +267,10 @@ t.test('buildBlockTxs skips what cannot be included, and what it builds validate
   const built = buildBlockTxs(buildView, candidates, env, params);
   t.same(built.included.map((x) => bytesToHex(x.hash)), [0, 3, 4].map((i) => bytesToHex(candidates[i]!.hash)));
   t.same(built.rejected.map((r) => r.error.code), ['TX_BAD_NONCE', 'TX_CANNOT_PAY_FEE']);
+
+  // A nonce ahead of the account's is not rejected: it (and the sender's later ones) wait.
+  const ahead = buildBlockTxs(chain.view(), [signedTransfer(bob, 1, alice.address, 1n), signedTransfer(bob, 0, alice.address, 1n)], env, params);
+  t.same([ahead.included.length, ahead.rejected.length], [0, 0], 'deferred, not rejected');
   t.same(built.receipts.map((r) => r.code), ['', 'TX_INSUFFICIENT_BALANCE', '']);
 
   const applyView = chain.view();
