@@ -367,9 +367,16 @@ t.test('property: random transfers conserve TAG and match a model of the rules',
         // Model the block.
         let toProposer = 0n;
         const expectIncluded: boolean[] = [];
+        const deferred = new Set<string>(); // senders whose nonce ran ahead: the rest of theirs waits
         for (const tx of txs) {
           const s = get(tx.senderAddress);
           const fee = requiredFee(params, tx.bytes.length);
+          const sender = bytesToHex(tx.senderAddress);
+          if (deferred.has(sender) || tx.tx.nonce > s.nonce) {
+            deferred.add(sender);
+            expectIncluded.push(false);
+            continue;
+          }
           if (tx.tx.nonce !== s.nonce || tx.tx.maxFee < fee || s.balance < fee) {
             expectIncluded.push(false);
             continue;
