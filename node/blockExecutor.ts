@@ -39,6 +39,8 @@ export type ExecutedBlock = {
   hash: Uint8Array;
   txs: SignedTx[];
   receipts: Receipt[];
+  /** Each receipt's encoding (the receipts root's leaves), kept for the transaction index. */
+  receiptBytes: Uint8Array[];
   writes: StateWrite[];
   tree: SparseMerkleTree;
 };
@@ -140,6 +142,7 @@ export class BlockExecutor implements BlockPort {
   ): ExecutedBlock {
     const writes = view.writes();
     const tree = this.deps.store.tree.update(writes);
+    const receiptBytes = receipts.map(encodeReceipt);
     const setHash = validatorSetHash(loadValidatorSet(view));
     const header: Header = {
       version: BLOCK_VERSION,
@@ -148,14 +151,14 @@ export class BlockExecutor implements BlockPort {
       timeMs: at.timeMs,
       parentHash: at.parentHash,
       txRoot: merkleRoot(txs.map((t) => t.bytes)),
-      receiptsRoot: merkleRoot(receipts.map(encodeReceipt)),
+      receiptsRoot: merkleRoot(receiptBytes),
       stateRoot: tree.root,
       proposer,
       validatorSetHash: setHash,
       nextValidatorSetHash: setHash,
     };
     const block: Block = { header, txs: txs.map((t) => t.bytes) };
-    return { block, hash: hashHeader(header), txs, receipts, writes, tree };
+    return { block, hash: hashHeader(header), txs, receipts, receiptBytes, writes, tree };
   }
 
   private remember(executed: ExecutedBlock): void {
@@ -174,7 +177,7 @@ export class BlockExecutor implements BlockPort {
       blockBytes: encodeBlock(executed.block),
       commitBytes: encodeCommit(commit),
       receiptsBytes: encodeReceipts(executed.receipts),
-      txHashes: executed.txs.map((t) => t.hash),
+      txs: executed.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, receiptBytes: executed.receiptBytes[i] as Uint8Array })),
       writes: executed.writes,
       tree: executed.tree,
     });

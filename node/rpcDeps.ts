@@ -1,9 +1,9 @@
 /** The node's implementation of the RPC facade, reading from the store and the mempool. */
 import { assert, equalBytes } from '../lib/index.ts';
-import { blockHash, decodeBlock, decodeReceipts, decodeSignedTx } from '../runtime/index.ts';
+import { blockHash, decodeBlock, decodeReceipt, decodeSignedTx } from '../runtime/index.ts';
 import { loadAccount, type ChainStore } from '../state/index.ts';
 import { decodeCommit } from '../consensus/index.ts';
-import type { BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/index.ts';
+import type { AccountView, BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/index.ts';
 import type { Mempool } from './mempool.ts';
 
 export type RpcDepsParts = {
@@ -52,8 +52,10 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
       const { tx, duplicate } = mempool.add(bytes);
       return { hash: tx.hash, duplicate };
     },
-    account(address: Uint8Array) {
-      return loadAccount(store.state, address);
+    account(address: Uint8Array): AccountView {
+      // Both from the same synchronous turn: the mempool counts from the same committed nonce.
+      const account = loadAccount(store.state, address);
+      return { ...account, pendingNonce: mempool.nextNonce(address) };
     },
     blockByHeight,
     async blockByHash(hash: Uint8Array) {
@@ -61,17 +63,13 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
       return height === undefined ? undefined : blockByHeight(height);
     },
     async tx(hash: Uint8Array): Promise<TxView | undefined> {
-      const at = await store.txLocation(hash);
+      // The index entry holds this transaction's own encodings: no block or receipts to decode.
+      const at = await store.txRecord(hash);
       if (at === undefined) return undefined;
-      const view = await blockByHeight(at.height);
-      const receiptsBytes = await store.receiptsBytes(at.height);
-      assert(view !== undefined && receiptsBytes !== undefined, `index points at missing block ${at.height}`);
-      const txBytes = view.block.txs[at.index];
-      const receipt = decodeReceipts(receiptsBytes)[at.index];
-      assert(txBytes !== undefined && receipt !== undefined, 'index points at a missing transaction');
-      const tx = decodeSignedTx(txBytes);
-      assert(equalBytes(tx.hash, hash), 'index points at the wrong transaction');
-      return { tx, height: at.height, index: at.index, blockHash: view.hash, receipt };
+      const tx = decodeSignedTx(at.txBytes);
+      const receipt = decodeReceipt(at.receiptBytes);
+      assert(equalBytes(tx.hash, hash) && equalBytes(receipt.txHash, hash), 'index points at the wrong transaction');
+      return { tx, height: at.height, index: at.index, blockHash: at.blockHash, receipt };
     },
     isPending(hash: Uint8Array) {
       return mempool.has(hash);

@@ -33,6 +33,13 @@ export type TxView = {
   receipt: Receipt;
 };
 
+/**
+ * A committed account, plus the nonce its next transaction should carry counting those already
+ * waiting in the mempool: one past the contiguous run of waiting nonces that starts at `nonce`, or
+ * `nonce` when none wait. Always at least `nonce`.
+ */
+export type AccountView = Account & { pendingNonce: number };
+
 /** Result of a submission: accepted into the mempool (or already there). */
 export type SubmitResult = { hash: Uint8Array; duplicate: boolean };
 
@@ -40,7 +47,7 @@ export type RpcDeps = {
   status(): NodeStatus;
   /** Decodes, checks and adds a transaction to the mempool. Throws CodecError, TxError or MempoolError. */
   submitTx(bytes: Uint8Array): SubmitResult;
-  account(address: Uint8Array): Account;
+  account(address: Uint8Array): AccountView;
   blockByHeight(height: number): Promise<BlockView | undefined>;
   blockByHash(hash: Uint8Array): Promise<BlockView | undefined>;
   tx(hash: Uint8Array): Promise<TxView | undefined>;

@@ -184,7 +184,19 @@ const StateProofReply = {
   ...object({ height: u32, stateRoot: hash, proof: { $ref: 'StateProof#' } }),
 };
 
-const Account = { $id: 'Account', description: 'Balance and next nonce; an account never seen is all zero.', ...object({ address, balance: amount, nonce: u32 }) };
+const Account = {
+  $id: 'Account',
+  description: 'Balance and next nonces; an account never seen is all zero.',
+  ...object({
+    address,
+    balance: amount,
+    nonce: { ...u32, description: "the nonce the account's next transaction must carry, by committed state" },
+    pendingNonce: {
+      ...u32,
+      description: 'the nonce to give a new transaction: one past the run of this account\'s transactions waiting in the mempool from `nonce` on; equal to `nonce` when none wait',
+    },
+  }),
+};
 
 const Status = {
   $id: 'Status',

@@ -6,8 +6,8 @@
  */
 import { addressToString, bytesToHex, sha256 } from '../lib/index.ts';
 import type { ChainEvent, Header, Receipt, SignedTx, TxBody } from '../runtime/index.ts';
-import type { Account, StateProof } from '../state/index.ts';
-import type { BlockView, CommitView, NodeStatus, SubmitResult, TxView } from './deps.ts';
+import type { StateProof } from '../state/index.ts';
+import type { AccountView, BlockView, CommitView, NodeStatus, SubmitResult, TxView } from './deps.ts';
 
 /** 0x-prefixed lower-case hex. */
 export type Hex = string;
@@ -27,7 +27,14 @@ export type StatusJson = {
   validatorAddress: string | null;
 };
 
-export type AccountJson = { address: string; balance: string; nonce: number };
+export type AccountJson = {
+  address: string;
+  balance: string;
+  /** The nonce the account's next transaction must carry, by committed state. */
+  nonce: number;
+  /** The nonce to give a new transaction, counting the account's transactions waiting in the mempool. */
+  pendingNonce: number;
+};
 
 export type TransferBodyJson = { to: string; amount: string };
 
@@ -123,8 +130,8 @@ export function statusToJson(s: NodeStatus): StatusJson {
   };
 }
 
-export function accountToJson(address: Uint8Array, a: Account): AccountJson {
-  return { address: addressToString(address), balance: a.balance.toString(), nonce: a.nonce };
+export function accountToJson(address: Uint8Array, a: AccountView): AccountJson {
+  return { address: addressToString(address), balance: a.balance.toString(), nonce: a.nonce, pendingNonce: a.pendingNonce };
 }
 
 function bodyToJson(body: TxBody): Pick<TxJson, 'kind' | 'body'> {

@@ -7,7 +7,7 @@
  * the store refuses to open. Layout: docs/spec/storage.md.
  */
 import { Level } from 'level';
-import { ChainError, Reader, amountToBytes, bytesToHex, concatBytes, decodeCanonical, encode, equalBytes, u32ToBytes } from '../lib/index.ts';
+import { ChainError, CodecError, Reader, amountToBytes, bytesToHex, concatBytes, decodeCanonical, encode, equalBytes, u32ToBytes } from '../lib/index.ts';
 import { SparseMerkleTree } from './smt.ts';
 import { MapStateReader, type StateReader, type StateWrite } from './stateView.ts';
 
@@ -29,8 +29,10 @@ export type BlockCommit = {
   timeMs: bigint;
   blockBytes: Uint8Array;
   commitBytes: Uint8Array;
+  /** The block's receipts, one per transaction in block order (an encoded array of Receipt). */
   receiptsBytes: Uint8Array;
-  txHashes: readonly Uint8Array[];
+  /** The block's transactions in block order: hash, SignedTx encoding, Receipt encoding. */
+  txs: ReadonlyArray<{ hash: Uint8Array; bytes: Uint8Array; receiptBytes: Uint8Array }>;
   writes: readonly StateWrite[];
   /** The tree after `writes`; its root is the block's state root. */
   tree: SparseMerkleTree;
@@ -42,7 +44,7 @@ const P = {
   commit: 0x63, // 'c' + height → Commit
   receipts: 0x72, // 'r' + height → Receipts
   hash: 0x68, // 'h' + block hash → height
-  tx: 0x74, // 't' + tx hash → [height, index]
+  tx: 0x74, // 't' + tx hash → [height, index, blockHash, txBytes, receiptBytes]
   meta: 0x6d, // 'm' + name
 } as const;
 const HEAD_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('head'));
@@ -62,7 +64,35 @@ function decodeHead(bytes: Uint8Array): Head {
   }, encodeHead);
 }
 
-export type TxLocation = { height: number; index: number };
+/**
+ * One committed transaction as the index holds it: where it is, and its own SignedTx and Receipt
+ * encodings, so that a lookup reads and decodes one transaction rather than its whole block.
+ */
+export type TxRecord = { height: number; index: number; blockHash: Uint8Array; txBytes: Uint8Array; receiptBytes: Uint8Array };
+
+/**
+ * Largest index entry read back: the runtime's limits on a SignedTx (1 MiB) and a Receipt
+ * (512 KiB) plus room for the other fields. The store does not know those formats; this only
+ * bounds what a damaged entry can make it allocate.
+ */
+const TX_RECORD_BYTES_MAX = 2 * 1024 * 1024;
+
+function encodeTxRecord(r: TxRecord): Uint8Array {
+  return encode([r.height, r.index, r.blockHash, r.txBytes, r.receiptBytes]);
+}
+
+function decodeTxRecord(bytes: Uint8Array): TxRecord {
+  return decodeCanonical(bytes, 'TxRecord', TX_RECORD_BYTES_MAX, (v) => {
+    const r = Reader.array(v, 'TxRecord', 5);
+    return {
+      height: r.u32('height'),
+      index: r.u32('index'),
+      blockHash: r.bytes('blockHash', 32),
+      txBytes: r.bytesMax('txBytes', TX_RECORD_BYTES_MAX),
+      receiptBytes: r.bytesMax('receiptBytes', TX_RECORD_BYTES_MAX),
+    };
+  }, encodeTxRecord);
+}
 
 export class ChainStore {
   private readonly db: Level<Uint8Array, Uint8Array>;
@@ -173,7 +203,10 @@ export class ChainStore {
     batch.put(heightKey(P.commit, c.height), c.commitBytes);
     batch.put(heightKey(P.receipts, c.height), c.receiptsBytes);
     batch.put(withPrefix(P.hash, c.blockHash), u32ToBytes(c.height));
-    c.txHashes.forEach((hash, index) => batch.put(withPrefix(P.tx, hash), encode([c.height, index])));
+    c.txs.forEach((tx, index) => {
+      const record: TxRecord = { height: c.height, index, blockHash: c.blockHash, txBytes: tx.bytes, receiptBytes: tx.receiptBytes };
+      batch.put(withPrefix(P.tx, tx.hash), encodeTxRecord(record));
+    });
     batch.put(HEAD_KEY, encodeHead(next));
     await batch.write({ sync: true });
     this.values.apply(c.writes);
@@ -199,13 +232,23 @@ export class ChainStore {
     return bytes === undefined ? undefined : new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
   }
 
-  async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {
+  /**
+   * A committed transaction: its height, index and block hash, and its own SignedTx and Receipt
+   * encodings. Undefined if no committed transaction has this hash. An entry that does not decode
+   * (damaged, or written in the older `[height, index]` layout) is STORE_CORRUPT.
+   */
+  async txRecord(hash: Uint8Array): Promise<TxRecord | undefined> {
     const bytes = await this.db.get(withPrefix(P.tx, hash));
     if (bytes === undefined) return undefined;
-    return decodeCanonical(bytes, 'TxLocation', 32, (v) => {
-      const r = Reader.array(v, 'TxLocation', 2);
-      return { height: r.u32('height'), index: r.u32('index') };
-    }, (l) => encode([l.height, l.index]));
+    try {
+      return decodeTxRecord(bytes);
+    } catch (e: unknown) {
+      if (!(e instanceof CodecError)) throw e;
+      throw new StoreError(
+        { code: 'STORE_CORRUPT', reason: `transaction index entry ${bytesToHex(hash)}: ${e.message}` },
+        `transaction index entry ${bytesToHex(hash)} does not decode (${e.message}); a database from before the current layout must be reset`,
+      );
+    }
   }
 
   async close(): Promise<void> {

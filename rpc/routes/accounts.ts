@@ -1,4 +1,7 @@
-/** GET /v1/accounts/:address — balance and nonce; an account never seen is all zero, not 404. */
+/**
+ * GET /v1/accounts/:address — balance, committed nonce and pending nonce (counting the account's
+ * transactions waiting in the mempool); an account never seen is all zero, not 404.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import { addressFromString } from '../../lib/index.ts';
 import { ADDRESS_PARAM, ERROR_REPLIES, ref } from '../schemas.ts';
@@ -11,7 +14,7 @@ export const accountRoutes: FastifyPluginAsync<RoutesOpts> = async (app, { deps 
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Balance and next nonce of an account',
+        summary: 'Balance, next nonce and pending nonce of an account',
         params: { type: 'object', additionalProperties: false, required: ['address'], properties: { address: ADDRESS_PARAM } },
         response: { 200: ref('Account'), ...ERROR_REPLIES },
       },

@@ -16,8 +16,8 @@ import {
   type Receipt,
   type SignedTx,
 } from '../../../runtime/index.ts';
-import { EMPTY_ACCOUNT, SparseMerkleTree, accountKey, decodeAccount, encodeAccount, type Account } from '../../../state/index.ts';
-import type { BlockView, RpcDeps, TxView } from '../../../rpc/index.ts';
+import { EMPTY_ACCOUNT, SparseMerkleTree, accountKey, decodeAccount, encodeAccount } from '../../../state/index.ts';
+import type { AccountView, BlockView, RpcDeps, TxView } from '../../../rpc/index.ts';
 
 export const CHAIN_ID = 'test-chain';
 export const GENESIS_TIME_MS = 1_700_000_000_000n;
@@ -44,7 +44,7 @@ export type Fake = {
   receipt: Receipt;
   block: BlockView;
   tree: SparseMerkleTree;
-  /** Transactions accepted by `submitTx`, by hex hash. */
+  /** Transactions accepted by `submitTx`, by hex hash; `account` counts them in `pendingNonce`. */
   pending: Map<string, SignedTx>;
 };
 
@@ -120,9 +120,14 @@ export function createFake(overrides: Partial<RpcDeps> = {}): Fake {
       pending.set(id, tx);
       return { hash: tx.hash, duplicate };
     },
-    account(address): Account {
+    account(address): AccountView {
       const bytes = tree.get(accountKey(address));
-      return bytes === undefined ? EMPTY_ACCOUNT : decodeAccount(bytes);
+      const account = bytes === undefined ? EMPTY_ACCOUNT : decodeAccount(bytes);
+      // As the mempool counts: one past the run of waiting nonces that starts at the committed one.
+      const waiting = new Set([...pending.values()].filter((tx) => bytesToHex(tx.senderAddress) === bytesToHex(address)).map((tx) => tx.tx.nonce));
+      let pendingNonce = account.nonce;
+      while (waiting.has(pendingNonce)) pendingNonce++;
+      return { ...account, pendingNonce };
     },
     blockByHeight: async (height) => (height === 1 ? block : undefined),
     blockByHash: async (h) => (bytesToHex(h) === bytesToHex(hash) ? block : undefined),

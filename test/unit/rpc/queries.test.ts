@@ -47,7 +47,7 @@ t.test('GET /v1/accounts/:address', async (t) => {
   const res = await app.inject({ url: `/v1/accounts/${addressToString(alice.address)}` });
   t.equal(res.statusCode, 200);
   const a = res.json<AccountJson>();
-  t.strictSame(a, { address: addressToString(alice.address), balance: (995n * ONE_TAG - 1234n).toString(), nonce: 1 });
+  t.strictSame(a, { address: addressToString(alice.address), balance: (995n * ONE_TAG - 1234n).toString(), nonce: 1, pendingNonce: 1 }, 'nothing waiting: pendingNonce is nonce');
 
   const b = (await app.inject({ url: `/v1/accounts/${addressToString(bob.address)}` })).json<AccountJson>();
   t.equal(b.balance, (5n * ONE_TAG).toString(), 'amounts are decimal strings of units');
@@ -55,11 +55,29 @@ t.test('GET /v1/accounts/:address', async (t) => {
   const stranger = addressToString(newKey().address);
   const s = await app.inject({ url: `/v1/accounts/${stranger}` });
   t.equal(s.statusCode, 200, 'an unknown account is not a 404');
-  t.strictSame(s.json(), { address: stranger, balance: '0', nonce: 0 });
+  t.strictSame(s.json(), { address: stranger, balance: '0', nonce: 0, pendingNonce: 0 });
 
   const upper = await app.inject({ url: `/v1/accounts/${addressToString(alice.address).toUpperCase()}` });
   t.equal(upper.statusCode, 200, 'bech32m in upper case is the same address');
   t.equal(upper.json().address, addressToString(alice.address), 'and is answered in lower case');
+});
+
+t.test('GET /v1/accounts/:address: pendingNonce counts the contiguous run waiting in the mempool', async (t) => {
+  const { app, alice, bob, deps } = await serve(t);
+  const url = `/v1/accounts/${addressToString(alice.address)}`;
+  const nonces = async () => {
+    const a = (await app.inject({ url })).json<AccountJson>();
+    return [a.nonce, a.pendingNonce];
+  };
+  deps.submitTx(transfer(alice, 1, bob.address, 1n).bytes);
+  deps.submitTx(transfer(alice, 2, bob.address, 1n).bytes);
+  t.strictSame(await nonces(), [1, 3], 'nonces 1 and 2 wait: the next is 3, the committed nonce unchanged');
+  deps.submitTx(transfer(alice, 4, bob.address, 1n).bytes);
+  t.strictSame(await nonces(), [1, 3], 'a transaction behind a gap does not count');
+  deps.submitTx(transfer(alice, 3, bob.address, 1n).bytes);
+  t.strictSame(await nonces(), [1, 5], 'the gap closed: the run reaches 4');
+  const b = (await app.inject({ url: `/v1/accounts/${addressToString(bob.address)}` })).json<AccountJson>();
+  t.strictSame([b.nonce, b.pendingNonce], [0, 0], "another sender's waiting transactions do not count");
 });
 
 t.test('GET /v1/accounts/:address rejects bad addresses', async (t) => {

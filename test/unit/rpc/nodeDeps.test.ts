@@ -1,0 +1,86 @@
+/**
+ * The node's RpcDeps (node/rpcDeps.ts) over a real chain: transaction lookups from the index, and
+ * the pending nonce from the real mempool, served through the real server.
+ */
+import t from 'tap';
+import { ONE_TAG, addressToString, bytesToHex, sha256 } from '../../../lib/index.ts';
+import { decodeBlock, decodeReceipts, encodeReceipt } from '../../../runtime/index.ts';
+import { buildServer, type AccountJson, type CommittedTxJson } from '../../../rpc/index.ts';
+import { createRpcDeps } from '../../../node/rpcDeps.ts';
+import { openTestChain } from '../../utils/chain.ts';
+import { GENESIS_TIME_MS, fixedKey, makeGenesis, signedTransfer } from '../../utils/factories.ts';
+
+const alice = fixedKey(1);
+const bob = fixedKey(2);
+const carol = fixedKey(3);
+const genesis = makeGenesis([alice, bob], { balance: 1000n * ONE_TAG });
+
+async function setup(t: { teardown: (fn: () => unknown) => void; testdir: () => string }) {
+  const chain = await openTestChain(t.testdir(), genesis);
+  const deps = createRpcDeps({ chainId: genesis.chainId, nodeId: 'n', store: chain.store, mempool: chain.mempool, validatorAddress: null, syncing: () => false });
+  const app = await buildServer(deps, { logger: false });
+  t.teardown(async () => {
+    await app.close();
+    await chain.store.close();
+  });
+  let height = 0;
+  const produce = async (): Promise<void> => {
+    height++;
+    const { blockHash } = await chain.executor.buildProposal(height, 0, GENESIS_TIME_MS + BigInt(height) * 1000n);
+    await chain.executor.commitBlock(height, blockHash, { height, round: 0, blockHash, signatures: [] });
+  };
+  return { chain, deps, app, produce };
+}
+
+t.test('tx(): a committed transaction and its receipt from the index', async (t) => {
+  const { chain, deps, app, produce } = await setup(t);
+  const txs = [
+    signedTransfer(alice, 0, bob.address, 5n * ONE_TAG),
+    signedTransfer(bob, 0, carol.address, 5000n * ONE_TAG), // more than bob holds: failed receipt
+    signedTransfer(alice, 1, carol.address, 1n),
+  ];
+  for (const tx of txs) chain.mempool.add(tx.bytes);
+  await produce();
+  const block = decodeBlock((await chain.store.blockBytes(1))!);
+  const receipts = decodeReceipts((await chain.store.receiptsBytes(1))!);
+  const hash = chain.store.head!.blockHash;
+  for (const [index, txBytes] of block.txs.entries()) {
+    const view = await deps.tx(sha256(txBytes));
+    t.ok(view !== undefined, `transaction ${index} found`);
+    t.equal(view!.height, 1);
+    t.equal(view!.index, index);
+    t.equal(bytesToHex(view!.blockHash), bytesToHex(hash));
+    t.equal(bytesToHex(view!.tx.bytes), bytesToHex(txBytes));
+    t.equal(bytesToHex(encodeReceipt(view!.receipt)), bytesToHex(encodeReceipt(receipts[index]!)), `receipt ${index}`);
+  }
+  t.equal(await deps.tx(sha256(Uint8Array.of(1))), undefined, 'unknown hash');
+
+  const failed = txs[1]!;
+  const res = await app.inject({ url: `/v1/txs/0x${bytesToHex(failed.hash)}` });
+  t.equal(res.statusCode, 200);
+  const json = res.json<CommittedTxJson>();
+  t.equal(json.status, 'committed');
+  t.equal(json.blockHash, '0x' + bytesToHex(hash));
+  t.equal(json.tx.senderAddress, addressToString(bob.address));
+  t.equal(json.receipt.status, 'failed');
+  t.equal(json.receipt.code, 'TX_INSUFFICIENT_BALANCE');
+});
+
+t.test('account(): pendingNonce from the mempool', async (t) => {
+  const { chain, app, produce } = await setup(t);
+  const get = async (key: typeof alice): Promise<[number, number]> => {
+    const a = (await app.inject({ url: `/v1/accounts/${addressToString(key.address)}` })).json<AccountJson>();
+    return [a.nonce, a.pendingNonce];
+  };
+  t.strictSame(await get(alice), [0, 0], 'nothing waiting');
+  chain.mempool.add(signedTransfer(alice, 0, bob.address, 1n).bytes);
+  chain.mempool.add(signedTransfer(alice, 1, bob.address, 1n).bytes);
+  t.strictSame(await get(alice), [0, 2], 'two waiting');
+  chain.mempool.add(signedTransfer(alice, 3, bob.address, 1n).bytes);
+  t.strictSame(await get(alice), [0, 2], 'one behind a gap does not count');
+  t.strictSame(await get(bob), [0, 0], 'another account is unaffected');
+  await produce();
+  t.strictSame(await get(alice), [2, 2], 'after the block: the run is committed; 3 still waits behind the gap');
+  chain.mempool.add(signedTransfer(alice, 2, bob.address, 1n).bytes);
+  t.strictSame(await get(alice), [2, 4], 'the gap closed');
+});
