@@ -1,0 +1,3 @@
+export * from './proposer.ts';
+export * from './machine.ts';
+export * from './proposal.ts';
