@@ -36,7 +36,7 @@ export async function run(): Promise<Record<string, unknown>> {
   base.apply([[SUPPLY_KEY, encodeSupply(10n ** 30n)]]);
   const tree = SparseMerkleTree.fromEntries([...base.entries()]);
   const params = { ...DEFAULT_PARAMS, blockTxCountMax: TXS };
-  const env = (verifySignatures: boolean): BlockEnv => ({ chainId: 'bench', height: 1, timeMs: 1n, proposer: new Uint8Array(20), verifySignatures });
+  const env = (verifySignatures: boolean): BlockEnv => ({ chainId: 'bench', height: 1, timeMs: 1n, proposer: new Uint8Array(20), seed: new Uint8Array(32), verifySignatures });
 
   const measure = (verifySignatures: boolean): { ms: number; writes: ReturnType<StateView['writes']> } => {
     const view = new StateView(base);

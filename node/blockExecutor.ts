@@ -2,12 +2,14 @@
  * The shell around the runtime: builds blocks from the mempool, executes blocks, and stores them
  * with their state in one batch. Implements consensus's BlockPort.
  */
-import { assert, bytesToHex, equalBytes, merkleRoot, type Logger } from '../lib/index.ts';
+import { assert, bytesToHex, equalBytes, isChainError, merkleRoot, type Logger } from '../lib/index.ts';
 import {
   BLOCK_VERSION,
   BlockError,
   applyBlockTxs,
   blockHash as hashHeader,
+  blockSeed,
+  lastCommitHash,
   buildBlockTxs,
   encodeBlock,
   encodeReceipt,
@@ -30,7 +32,7 @@ import {
   type SparseMerkleTree,
   type StateWrite,
 } from '../state/index.ts';
-import { encodeCommit, type BlockPort, type Commit } from '../consensus/index.ts';
+import { decodeCommit, encodeCommit, verifyCommit, type BlockPort, type Commit } from '../consensus/index.ts';
 import type { Mempool } from './mempool.ts';
 
 /** A block executed but not yet committed. */
@@ -89,7 +91,10 @@ export class BlockExecutor implements BlockPort {
     assert(head !== null && height === head.height + 1, 'buildProposal: not the next height');
     const params = this.params();
     const view = new StateView(store.state);
-    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, verifySignatures: false };
+    const lastCommit = height === 1 ? new Uint8Array(0) : await store.commitBytes(height - 1);
+    assert(lastCommit !== undefined, `buildProposal: no commit stored for height ${height - 1}`);
+    const seed = blockSeed(head.blockHash, lastCommit);
+    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, seed, verifySignatures: false };
     // Signatures were verified at the mempool door.
     const built = buildBlockTxs(view, mempool.ready(params.blockTxCountMax * 2), env, params);
     for (const { tx, error } of built.rejected) {
@@ -100,6 +105,7 @@ export class BlockExecutor implements BlockPort {
       height,
       timeMs,
       parentHash: head.blockHash,
+      lastCommit,
     });
     this.remember(executed);
     this.deps.log.debug({ height, round, txs: built.included.length }, 'Built proposal');
@@ -119,13 +125,16 @@ export class BlockExecutor implements BlockPort {
     if (!loadValidatorSet(store.state).some((v) => equalBytes(v.address, h.proposer))) {
       throw new BlockError({ code: 'BLOCK_WRONG_PROPOSER', proposer: bytesToHex(h.proposer) }, 'the proposer is not in the validator set');
     }
+    this.checkLastCommit(block, head.height, head.blockHash);
     const params = this.params();
     const view = new StateView(store.state);
-    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, verifySignatures: true };
+    const seed = blockSeed(h.parentHash, block.lastCommit);
+    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, seed, verifySignatures: true };
     const { receipts, decoded } = applyBlockTxs(view, block.txs, env, params);
-    const executed = this.finish(view, decoded, receipts, { height: h.height, timeMs: h.timeMs, parentHash: h.parentHash }, h.proposer);
+    const at = { height: h.height, timeMs: h.timeMs, parentHash: h.parentHash, lastCommit: block.lastCommit };
+    const executed = this.finish(view, decoded, receipts, at, h.proposer);
     const ours = executed.block.header;
-    for (const root of ['txRoot', 'receiptsRoot', 'stateRoot', 'validatorSetHash', 'nextValidatorSetHash'] as const) {
+    for (const root of ['lastCommitHash', 'txRoot', 'receiptsRoot', 'stateRoot', 'validatorSetHash', 'nextValidatorSetHash'] as const) {
       if (!equalBytes(ours[root], h[root])) throw new BlockError({ code: 'BLOCK_WRONG_ROOT', root });
     }
     const result = { ...executed, block, hash: hashHeader(h) };
@@ -133,11 +142,29 @@ export class BlockExecutor implements BlockPort {
     return result;
   }
 
+  /**
+   * The block must carry a valid commit certificate for its parent (none at height 1): > 2/3 of
+   * the validator set's power signed the parent's hash.
+   */
+  private checkLastCommit(block: Block, parentHeight: number, parentHash: Uint8Array): void {
+    if (parentHeight === 0) {
+      if (block.lastCommit.length !== 0) throw new BlockError({ code: 'BLOCK_BAD_LAST_COMMIT', reason: 'height 1 carries no last commit' });
+      return;
+    }
+    try {
+      const commit = decodeCommit(block.lastCommit);
+      verifyCommit(this.deps.chainId, commit, parentHeight, parentHash, loadValidatorSet(this.deps.store.state));
+    } catch (e: unknown) {
+      if (!isChainError(e)) throw e;
+      throw new BlockError({ code: 'BLOCK_BAD_LAST_COMMIT', reason: e.message });
+    }
+  }
+
   private finish(
     view: StateView,
     txs: SignedTx[],
     receipts: Receipt[],
-    at: { height: number; timeMs: bigint; parentHash: Uint8Array },
+    at: { height: number; timeMs: bigint; parentHash: Uint8Array; lastCommit: Uint8Array },
     proposer = this.deps.proposer,
   ): ExecutedBlock {
     const writes = view.writes();
@@ -150,6 +177,7 @@ export class BlockExecutor implements BlockPort {
       height: at.height,
       timeMs: at.timeMs,
       parentHash: at.parentHash,
+      lastCommitHash: lastCommitHash(at.lastCommit),
       txRoot: merkleRoot(txs.map((t) => t.bytes)),
       receiptsRoot: merkleRoot(receiptBytes),
       stateRoot: tree.root,
@@ -157,7 +185,7 @@ export class BlockExecutor implements BlockPort {
       validatorSetHash: setHash,
       nextValidatorSetHash: setHash,
     };
-    const block: Block = { header, txs: txs.map((t) => t.bytes) };
+    const block: Block = { header, lastCommit: at.lastCommit, txs: txs.map((t) => t.bytes) };
     return { block, hash: hashHeader(header), txs, receipts, receiptBytes, writes, tree };
   }
 

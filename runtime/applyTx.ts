@@ -21,6 +21,8 @@ export type BlockEnv = {
   height: number;
   timeMs: bigint;
   proposer: Uint8Array;
+  /** 32 bytes the proposer cannot choose alone (`blockSeed`): seeds the runtime's sampling. */
+  seed: Uint8Array;
   /** False when every transaction's signature was checked already (e.g. at the mempool door). */
   verifySignatures: boolean;
 };

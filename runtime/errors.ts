@@ -25,6 +25,7 @@ export type BlockErrorType =
   | { code: 'BLOCK_WRONG_PARENT' }
   | { code: 'BLOCK_WRONG_PROPOSER'; proposer: string }
   | { code: 'BLOCK_TIME_NOT_INCREASING'; parentTimeMs: string; timeMs: string }
-  | { code: 'BLOCK_WRONG_ROOT'; root: 'txRoot' | 'receiptsRoot' | 'stateRoot' | 'validatorSetHash' | 'nextValidatorSetHash' }
+  | { code: 'BLOCK_BAD_LAST_COMMIT'; reason: string }
+  | { code: 'BLOCK_WRONG_ROOT'; root: 'lastCommitHash' | 'txRoot' | 'receiptsRoot' | 'stateRoot' | 'validatorSetHash' | 'nextValidatorSetHash' }
   | { code: 'BLOCK_WRONG_VERSION'; version: number };
 export class BlockError extends ChainError<BlockErrorType> {}

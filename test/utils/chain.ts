@@ -2,7 +2,8 @@
  * A node-level chain for tests: ChainStore (LevelDB in a temp dir) + mempool + block executor, over a
  * genesis from `factories.ts`. Unit tests that need no disk use factories.ts's MemChain instead.
  */
-import { addressFromPublicKey, nullLogger, publicKeyFromSecret, sha256, u32ToBytes } from '../../lib/index.ts';
+import { addressFromPublicKey, compareBytes, nullLogger, publicKeyFromSecret, sha256, u32ToBytes } from '../../lib/index.ts';
+import { VOTE_TYPE, signVote, type Commit, type Vote } from '../../consensus/index.ts';
 import { ChainStore, StateView, loadAccount } from '../../state/index.ts';
 import { genesisHash, genesisToState, type Genesis } from '../../genesis/index.ts';
 import { BlockExecutor } from '../../node/blockExecutor.ts';
@@ -35,4 +36,14 @@ export async function openTestChain(dir: string, genesis: Genesis, proposer: Key
   });
   const executor: BlockExecutor = new BlockExecutor({ chainId: genesis.chainId, store, mempool, proposer: proposer.address, log: nullLogger });
   return { store, mempool, executor };
+}
+
+/** A commit certificate for `blockHash` signed by `signers` (sorted by address, as verifyCommit wants). */
+export function signedCommit(chainId: string, height: number, blockHash: Uint8Array, signers: readonly Key[] = [fixedKey(0x10)]): Commit {
+  const sorted = [...signers].sort((a, b) => compareBytes(a.address, b.address));
+  const signatures = sorted.map((k) => {
+    const vote: Vote = { type: VOTE_TYPE.precommit, height, round: 0, blockHash, validator: k.address };
+    return { validator: k.address, signature: signVote(chainId, vote, k.secretKey) };
+  });
+  return { height, round: 0, blockHash, signatures };
 }

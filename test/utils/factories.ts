@@ -3,7 +3,7 @@
  * (a MapStateReader plus the SparseMerkleTree over it). Nothing here touches the disk or node/, so
  * unit tests of lib/, runtime/, state/, genesis/ and consensus/ can share it.
  */
-import { addressFromPublicKey, isChainError, publicKeyFromSecret, ONE_TAG } from '../../lib/index.ts';
+import { addressFromPublicKey, isChainError, publicKeyFromSecret, sha256, ONE_TAG } from '../../lib/index.ts';
 import { RECEIPT_STATUS, signTx, type BlockEnv, type Header, type Receipt, type SignedTx, type Tx } from '../../runtime/index.ts';
 import { DEFAULT_PARAMS, MapStateReader, SparseMerkleTree, StateView, type Params } from '../../state/index.ts';
 import { genesisToState, type Genesis } from '../../genesis/index.ts';
@@ -57,6 +57,7 @@ export function blockEnv(proposer: Uint8Array, height = 1, opts: { chainId?: str
     height,
     timeMs: GENESIS_TIME_MS + BigInt(height) * 1000n,
     proposer,
+    seed: sha256(Uint8Array.of(height & 0xff, (height >>> 8) & 0xff, (height >>> 16) & 0xff)),
     verifySignatures: opts.verifySignatures ?? true,
   };
 }
@@ -124,6 +125,7 @@ export function sampleHeader(overrides: Partial<Header> = {}): Header {
     height: 1,
     timeMs: GENESIS_TIME_MS + 1000n,
     parentHash: new Uint8Array(32),
+    lastCommitHash: new Uint8Array(32).fill(0x55),
     txRoot: new Uint8Array(32).fill(0x11),
     receiptsRoot: new Uint8Array(32).fill(0x22),
     stateRoot: new Uint8Array(32).fill(0x33),

@@ -58,6 +58,7 @@ export type HeaderJson = {
   height: number;
   timeMs: string;
   parentHash: string;
+  lastCommitHash: string;
   txRoot: string;
   receiptsRoot: string;
   stateRoot: string;
@@ -89,7 +90,7 @@ export type VectorInput =
   | { type: 'bool'; value: boolean }
   | ({ type: 'transfer' } & TransferJson)
   | { type: 'header'; header: HeaderJson }
-  | { type: 'block'; header: HeaderJson; txs: string[] }
+  | { type: 'block'; header: HeaderJson; lastCommit: string; txs: string[] }
   | { type: 'receipt'; receipt: ReceiptJson }
   | { type: 'receipts'; receipts: ReceiptJson[] }
   | { type: 'vote'; chainId: string; secretKey: string; vote: VoteJson }
@@ -111,6 +112,7 @@ export function headerFromJson(h: HeaderJson): Header {
     height: h.height,
     timeMs: BigInt(h.timeMs),
     parentHash: unhex(h.parentHash),
+    lastCommitHash: unhex(h.lastCommitHash),
     txRoot: unhex(h.txRoot),
     receiptsRoot: unhex(h.receiptsRoot),
     stateRoot: unhex(h.stateRoot),
@@ -218,7 +220,7 @@ export function compute(input: VectorInput): Record<string, unknown> {
     case 'block': {
       const header = headerFromJson(input.header);
       const txs = input.txs.map(unhex);
-      return { encoding: hex(encodeBlock({ header, txs })), blockHash: hex(blockHash(header)), txRoot: hex(merkleRoot(txs)) };
+      return { encoding: hex(encodeBlock({ header, lastCommit: unhex(input.lastCommit), txs })), blockHash: hex(blockHash(header)), txRoot: hex(merkleRoot(txs)) };
     }
     case 'receipt': {
       const encoding = encodeReceipt(receiptFromJson(input.receipt));
@@ -284,7 +286,7 @@ function computeChain(genesisJson: unknown, blocks: readonly ChainBlockJson[]): 
     const proposer = unhex(b.proposer);
     watched.set(addressToString(proposer), proposer);
     const view = new StateView(reader);
-    const env = { chainId: genesis.chainId, height: i + 1, timeMs: BigInt(b.timeMs), proposer, verifySignatures: true };
+    const env = { chainId: genesis.chainId, height: i + 1, timeMs: BigInt(b.timeMs), proposer, seed: new Uint8Array(32), verifySignatures: true };
     const { receipts } = applyBlockTxs(view, txs.map((t) => t.bytes), env, genesis.params);
     commit(view);
     const accounts: Record<string, { balance: string; nonce: number }> = {};

@@ -119,7 +119,7 @@ function checkDecodes(t: T, v: Vector): void {
       return;
     case 'block': {
       const block = decodeBlock(unhex(s('encoding')));
-      t.same(plain(block), plain({ header: headerFromJson(input.header), txs: input.txs.map(unhex) }), 'decodes back');
+      t.same(plain(block), plain({ header: headerFromJson(input.header), lastCommit: unhex(input.lastCommit), txs: input.txs.map(unhex) }), 'decodes back');
       for (const tx of block.txs) t.ok(verifyTxSignature(decodeSignedTx(tx)), 'each tx in the block decodes and verifies');
       return;
     }

@@ -287,12 +287,13 @@ t.test('lists: more items than allowed → CODEC_OVERSIZE, checked before the it
   // A block's txs are byte strings.
   const header = mp.arr(
     mp.u32(1), mp.str('c'), mp.u32(1), mp.amount(1n),
-    ...Array.from({ length: 4 }, () => mp.bin(mp.hexFill(0, 32))),
+    ...Array.from({ length: 5 }, () => mp.bin(mp.hexFill(0, 32))),
     mp.bin(mp.hexFill(0, 20)),
     mp.bin(mp.hexFill(0, 32)), mp.bin(mp.hexFill(0, 32)),
   );
-  t.equal(decodeBlock(h(mp.arr(header, mp.arr(mp.bin('01'))))).txs.length, 1, 'a block decodes');
-  rejects(t, decodeBlock, mp.arr(header, mp.arr(mp.str('01'))), 'CODEC_WRONG_TYPE', 'txs[0]', 'a tx as str');
+  t.equal(decodeBlock(h(mp.arr(header, mp.bin(''), mp.arr(mp.bin('01'))))).txs.length, 1, 'a block decodes');
+  rejects(t, decodeBlock, mp.arr(header, mp.bin(''), mp.arr(mp.str('01'))), 'CODEC_WRONG_TYPE', 'txs[0]', 'a tx as str');
+  rejects(t, decodeBlock, mp.arr(header, mp.str(''), mp.arr()), 'CODEC_WRONG_TYPE', 'lastCommit', 'a last commit as str');
 });
 
 t.test('property: every u32 round-trips in its shortest form; its other forms are rejected', async () => {

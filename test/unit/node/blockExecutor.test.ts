@@ -1,8 +1,9 @@
 import t from 'tap';
 import { bytesToHex, isChainError, ONE_TAG } from '../../../lib/index.ts';
-import { decodeBlock, encodeBlock, encodeReceipts, type Block } from '../../../runtime/index.ts';
+import { decodeBlock, encodeBlock, encodeReceipts, lastCommitHash, type Block } from '../../../runtime/index.ts';
+import { encodeCommit } from '../../../consensus/index.ts';
 import { loadAccount } from '../../../state/index.ts';
-import { numberedKey, openTestChain } from '../../utils/chain.ts';
+import { numberedKey, openTestChain, signedCommit } from '../../utils/chain.ts';
 import { fixedKey, makeGenesis, signedTransfer } from '../../utils/factories.ts';
 
 const alice = fixedKey(1);
@@ -17,7 +18,7 @@ async function produce(dir: string, blocks: number): Promise<Block[]> {
     for (let i = 0; i < 5; i++) chain.mempool.add(signedTransfer(alice, nonce++, bob.address, BigInt(h * 10 + i) * ONE_TAG).bytes);
     chain.mempool.add(signedTransfer(bob, h - 1, numberedKey(100 + h).address, 1n).bytes);
     const { blockHash } = await chain.executor.buildProposal(h, 0, genesis.genesisTimeMs + BigInt(h) * 1000n);
-    await chain.executor.commitBlock(h, blockHash, { height: h, round: 0, blockHash, signatures: [] });
+    await chain.executor.commitBlock(h, blockHash, signedCommit(genesis.chainId, h, blockHash));
     out.push(decodeBlock((await chain.store.blockBytes(h))!));
   }
   await chain.store.close();
@@ -33,7 +34,7 @@ t.test('determinism: replaying the same blocks gives the same state roots and re
     for (const block of blocks) {
       const executed = chain.executor.executeBlock(block);
       t.equal(bytesToHex(executed.tree.root), bytesToHex(block.header.stateRoot), `replay ${replay} height ${block.header.height}`);
-      await chain.executor.commitBlock(block.header.height, executed.hash, { height: block.header.height, round: 0, blockHash: executed.hash, signatures: [] });
+      await chain.executor.commitBlock(block.header.height, executed.hash, signedCommit(genesis.chainId, block.header.height, executed.hash));
       t.equal(bytesToHex((await chain.store.receiptsBytes(block.header.height))!), bytesToHex(encodeReceipts(executed.receipts)), "receipts as stored");
     }
     t.equal(loadAccount(chain.store.state, bob.address).nonce, 6);
@@ -56,6 +57,8 @@ t.test('a block whose header lies is rejected and changes nothing', async (t) =>
     ['proposer', (b) => ({ ...b, header: { ...b.header, proposer: new Uint8Array(20).fill(9) } }), 'BLOCK_WRONG_PROPOSER'],
     ['dropped tx', (b) => ({ ...b, txs: b.txs.slice(1) }), 'BLOCK_TX_REJECTED'],
     ['garbage tx', (b) => ({ ...b, txs: [new Uint8Array([1, 2, 3])] }), 'BLOCK_TX_UNDECODABLE'],
+    ['last commit at height 1', (b) => ({ ...b, lastCommit: Uint8Array.of(0x90) }), 'BLOCK_BAD_LAST_COMMIT'],
+    ['last commit hash', (b) => ({ ...b, header: { ...b.header, lastCommitHash: new Uint8Array(32).fill(1) } }), 'BLOCK_WRONG_ROOT'],
   ];
   for (const [name, mutate, code] of cases) {
     const bad = decodeBlock(encodeBlock(mutate(first!)));
@@ -96,9 +99,31 @@ t.test('building: a sender whose transaction does not fit waits whole for the ne
   const perBlock: number[] = [];
   for (let h = 1; h <= 3 && chain.mempool.size > 0; h++) {
     const { blockHash } = await chain.executor.buildProposal(h, 0, genesis.genesisTimeMs + BigInt(h) * 1000n);
-    await chain.executor.commitBlock(h, blockHash, { height: h, round: 0, blockHash, signatures: [] });
+    await chain.executor.commitBlock(h, blockHash, signedCommit(genesis.chainId, h, blockHash));
     perBlock.push(decodeBlock((await chain.store.blockBytes(h))!).txs.length);
   }
   t.same(perBlock, [3, 3], 'nonces 0-2, then 3-5: nonce 4 was deferred with 3, not dropped');
   t.equal(loadAccount(chain.store.state, alice.address).nonce, 6);
+});
+
+t.test('a block must carry a commit certificate of its parent signed by the validator set', async (t) => {
+  const blocks = await produce(t.testdir(), 2);
+  const chain = await openTestChain(t.testdir(), genesis);
+  t.teardown(() => chain.store.close());
+  const first = chain.executor.executeBlock(blocks[0]!);
+  await chain.executor.commitBlock(1, first.hash, signedCommit(genesis.chainId, 1, first.hash));
+  const second = blocks[1]!;
+  const forged = encodeCommit(signedCommit(genesis.chainId, 1, first.hash, [numberedKey(7)]));
+  const wrongBlock = encodeCommit(signedCommit(genesis.chainId, 1, new Uint8Array(32).fill(3)));
+  for (const [name, lastCommit] of [['signed by a non-validator', forged], ['for another block', wrongBlock], ['empty', new Uint8Array(0)]] as const) {
+    const bad = { ...second, lastCommit, header: { ...second.header, lastCommitHash: lastCommitHash(lastCommit) } };
+    let got = 'accepted';
+    try {
+      chain.executor.executeBlock(bad);
+    } catch (e: unknown) {
+      got = isChainError(e) ? e.code : String(e);
+    }
+    t.equal(got, 'BLOCK_BAD_LAST_COMMIT', name);
+  }
+  t.equal(bytesToHex(chain.executor.executeBlock(second).block.header.stateRoot), bytesToHex(second.header.stateRoot), 'the real block executes');
 });

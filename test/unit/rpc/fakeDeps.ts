@@ -81,6 +81,7 @@ export function createFake(overrides: Partial<RpcDeps> = {}): Fake {
     height: 1,
     timeMs: GENESIS_TIME_MS + 1000n,
     parentHash: new Uint8Array(32),
+    lastCommitHash: new Uint8Array(32),
     txRoot: new Uint8Array(32).fill(1),
     receiptsRoot: new Uint8Array(32).fill(2),
     stateRoot: tree.root,
@@ -88,7 +89,7 @@ export function createFake(overrides: Partial<RpcDeps> = {}): Fake {
     validatorSetHash: new Uint8Array(32).fill(3),
     nextValidatorSetHash: new Uint8Array(32).fill(3),
   };
-  const blockBody: Block = { header, txs: [committed.bytes] };
+  const blockBody: Block = { header, lastCommit: new Uint8Array(0), txs: [committed.bytes] };
   const hash = blockHash(header);
   const block: BlockView = {
     hash,

@@ -3,6 +3,8 @@ import t from 'tap';
 import { bytesToHex, hexToBytes, sha256 } from '../../../lib/index.ts';
 import {
   BLOCK_VERSION,
+  blockSeed,
+  lastCommitHash,
   blockHash,
   decodeBlock,
   decodeHeader,
@@ -21,13 +23,13 @@ import * as mp from '../../utils/mp.ts';
 const header = sampleHeader();
 const hex = bytesToHex;
 
-t.test('header: 11 fields in order; the block hash is SHA-256 of its encoding', async (t) => {
+t.test('header: 12 fields in order; the block hash is SHA-256 of its encoding', async (t) => {
   const wire = mp.arr(
     mp.u32(header.version),
     mp.str(header.chainId),
     mp.u32(header.height),
     mp.amount(header.timeMs),
-    ...[header.parentHash, header.txRoot, header.receiptsRoot, header.stateRoot, header.proposer, header.validatorSetHash, header.nextValidatorSetHash].map((b) => mp.bin(hex(b))),
+    ...[header.parentHash, header.lastCommitHash, header.txRoot, header.receiptsRoot, header.stateRoot, header.proposer, header.validatorSetHash, header.nextValidatorSetHash].map((b) => mp.bin(hex(b))),
   );
   t.equal(hex(encodeHeader(header)), wire);
   t.equal(hex(blockHash(header)), hex(sha256(hexToBytes(wire))));
@@ -37,12 +39,26 @@ t.test('header: 11 fields in order; the block hash is SHA-256 of its encoding', 
   }
 });
 
-t.test('block: [header, [signed tx bytes…]]', async (t) => {
+t.test('block: [header, lastCommit, [signed tx bytes…]]', async (t) => {
   const tx = signedTransfer(fixedKey(1), 0, fixedKey(2).address, 1n);
-  const block = { header, txs: [tx.bytes] };
-  t.equal(hex(encodeBlock(block)), mp.arr(hex(encodeHeader(header)), mp.arr(mp.bin(hex(tx.bytes)))));
+  const lastCommit = Uint8Array.of(1, 2, 3);
+  const block = { header, lastCommit, txs: [tx.bytes] };
+  t.equal(hex(encodeBlock(block)), mp.arr(hex(encodeHeader(header)), mp.bin('010203'), mp.arr(mp.bin(hex(tx.bytes)))));
   t.same(decodeBlock(encodeBlock(block)), block);
-  t.equal(errorOf(() => decodeBlock(encodeBlock({ header: { ...header, proposer: new Uint8Array(32) }, txs: [] })))?.code, 'CODEC_OVERSIZE', 'a 32-byte proposer');
+  const empty = new Uint8Array(0);
+  t.equal(errorOf(() => decodeBlock(encodeBlock({ header: { ...header, proposer: new Uint8Array(32) }, lastCommit: empty, txs: [] })))?.code, 'CODEC_OVERSIZE', 'a 32-byte proposer');
+  t.equal(errorOf(() => decodeBlock(encodeBlock({ header, lastCommit: new Uint8Array(64 * 1024 + 1), txs: [] })))?.code, 'CODEC_OVERSIZE', 'an oversize last commit');
+});
+
+t.test('lastCommitHash and blockSeed', async (t) => {
+  t.equal(hex(lastCommitHash(new Uint8Array(0))), hex(new Uint8Array(32)), 'no commit hashes to zero');
+  t.equal(hex(lastCommitHash(Uint8Array.of(7))), hex(sha256(Uint8Array.of(7))));
+  const parent = new Uint8Array(32).fill(9);
+  const seed = blockSeed(parent, Uint8Array.of(1, 2));
+  t.equal(seed.length, 32);
+  t.equal(hex(blockSeed(parent, Uint8Array.of(1, 2))), hex(seed), 'deterministic');
+  t.not(hex(blockSeed(parent, Uint8Array.of(1, 3))), hex(seed), 'depends on the signatures');
+  t.not(hex(blockSeed(new Uint8Array(32), Uint8Array.of(1, 2))), hex(seed), 'depends on the parent');
 });
 
 t.test('receipts round trip', async (t) => {

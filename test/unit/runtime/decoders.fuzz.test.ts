@@ -50,7 +50,7 @@ const DECODERS: Decoder[] = [
     reencode: (v: ReturnType<typeof decodeSignedTx>) => concatBytes(Uint8Array.of(0x92), encodeTx(v.tx), encode(v.signature)),
     seeds: [tx1.bytes, tx2.bytes],
   },
-  { name: 'Block', decode: decodeBlock, reencode: encodeBlock, seeds: [encodeBlock({ header, txs: [tx1.bytes, tx2.bytes] }), encodeBlock({ header, txs: [] })] },
+  { name: 'Block', decode: decodeBlock, reencode: encodeBlock, seeds: [encodeBlock({ header, lastCommit: Uint8Array.of(1, 2, 3), txs: [tx1.bytes, tx2.bytes] }), encodeBlock({ header, lastCommit: new Uint8Array(0), txs: [] })] },
   { name: 'Header', decode: decodeHeader, reencode: encodeHeader, seeds: [encodeHeader(header), encodeHeader(sampleHeader({ height: 70000, timeMs: 0n }))] },
   { name: 'Receipt', decode: decodeReceipt, reencode: encodeReceipt, seeds: [encodeReceipt(receipt), encodeReceipt(failed)] },
   { name: 'Receipts', decode: decodeReceipts, reencode: encodeReceipts, seeds: [encodeReceipts([receipt, failed]), encodeReceipts([])] },
