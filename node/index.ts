@@ -7,3 +7,4 @@ export { initHome, homePaths, loadNodeKey, saveNodeKey, HomeError, type HomePath
 export { parseConfig, parseConfigJson, applyOverrides, DEFAULT_CONFIG, ConfigError, type NodeConfig } from './config.ts';
 export { Mempool, MempoolError, DEFAULT_MEMPOOL_OPTS, type MempoolOpts } from './mempool.ts';
 export { BlockExecutor, type ExecutedBlock, type CommittedBlockInfo } from './blockExecutor.ts';
+export * from './p2p/index.ts';
