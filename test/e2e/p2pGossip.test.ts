@@ -84,7 +84,9 @@ t.test('a rejected message is not forwarded and costs its sender; accepted ones 
   await meshed(a, b, ['tx']);
   await meshed(b, c, ['tx']);
   t.notOk(a.peers().includes(c.peerId), 'a and c are not connected');
-  await waitFor(() => b.libp2p.services.pubsub.getMeshPeers(b.topics.tx).length === 2, 'b has a and c in its tx mesh');
+  // getMeshPeers is on gossipsub's class, not its published interface.
+  const mesh = b.libp2p.services.pubsub as unknown as { getMeshPeers(topic: string): string[] };
+  await waitFor(() => mesh.getMeshPeers(b.topics.tx).length === 2, 'b has a and c in its tx mesh');
 
   await a.publish('tx', enc.encode('bad transaction'));
   await a.publish('tx', enc.encode('meh transaction'));
