@@ -61,3 +61,9 @@ export function utf8ToBytes(s: string): Uint8Array {
 export function toPlainBytes(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
+
+/** The unsigned big-endian integer the bytes spell (0n for none). */
+export function bytesToNumberBE(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n;
+  return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
+}

@@ -78,8 +78,11 @@ const Tx = {
     maxFee: amount,
     signature: hex,
     sizeBytes: u32,
-    kind: { type: 'string', enum: ['transfer'] },
-    body: { anyOf: [{ $ref: 'TransferBody#' }] },
+    kind: {
+      type: 'string',
+      enum: ['transfer', 'taskCreate', 'taskAddItems', 'taskFund', 'taskCancel', 'annotatorStake', 'annotatorUnstake', 'labelCommit', 'labelReveal', 'goldReveal', 'dispute'],
+    },
+    body: { anyOf: [{ $ref: 'TransferBody#' }, { type: 'object', additionalProperties: true, description: 'a labelling body (docs/spec/labelling.md §Transactions)' }] },
   }),
 };
 

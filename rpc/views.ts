@@ -51,7 +51,7 @@ type TxJsonBase = {
   /** Length of the canonical SignedTx encoding, which the per-byte fee is charged on. */
   sizeBytes: number;
 };
-export type TxJson = TxJsonBase & { kind: 'transfer'; body: TransferBodyJson };
+export type TxJson = TxJsonBase & BodyJson;
 
 export type EventJson = { type: string; attributes: Record<string, string> };
 
@@ -134,16 +134,26 @@ export function accountToJson(address: Uint8Array, a: AccountView): AccountJson 
   return { address: addressToString(address), balance: a.balance.toString(), nonce: a.nonce, pendingNonce: a.pendingNonce };
 }
 
-function bodyToJson(body: TxBody): Pick<TxJson, 'kind' | 'body'> {
-  switch (body.kind) {
-    case 'transfer':
-      return { kind: 'transfer', body: { to: addressToString(body.to), amount: body.amount.toString() } };
-  }
+type BodyJson = { kind: 'transfer'; body: TransferBodyJson } | { kind: Exclude<TxBody['kind'], 'transfer'>; body: Record<string, unknown> };
+
+function bodyToJson(body: TxBody): BodyJson {
+  if (body.kind === 'transfer') return { kind: 'transfer', body: { to: addressToString(body.to), amount: body.amount.toString() } };
+  const { kind, ...fields } = body;
+  return { kind, body: plainJson(fields) as Record<string, unknown> };
+}
+
+/** Labelling bodies as JSON: amounts as decimal strings, byte strings as 0x-hex, in field order. */
+function plainJson(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return hex(value);
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainJson(v)]));
+  return value;
 }
 
 export function txToJson(signed: SignedTx): TxJson {
   const { tx } = signed;
-  return {
+  const base: TxJsonBase = {
     hash: hex(signed.hash),
     chainId: tx.chainId,
     sender: hex(tx.sender),
@@ -152,8 +162,8 @@ export function txToJson(signed: SignedTx): TxJson {
     maxFee: tx.maxFee.toString(),
     signature: hex(signed.signature),
     sizeBytes: signed.bytes.length,
-    ...bodyToJson(tx.body),
   };
+  return { ...base, ...bodyToJson(tx.body) };
 }
 
 function eventToJson(e: ChainEvent): EventJson {

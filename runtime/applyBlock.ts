@@ -7,7 +7,8 @@ import { bytesToHex, equalBytes, isChainError } from '../lib/index.ts';
 import { loadAccount, type Params, type StateView } from '../state/index.ts';
 import { BLOCK_VERSION, type Header, type Receipt } from './block.ts';
 import { BlockError, type TxError } from './errors.ts';
-import { applyTx, newFeeTally, settleFees, type BlockEnv } from './applyTx.ts';
+import { applyTx, endBlockReceipts, newFeeTally, settleFees, type BlockEnv } from './applyTx.ts';
+import { labellingEndBlock } from './labelling/index.ts';
 import { decodeSignedTx, type SignedTx } from './tx.ts';
 
 /** Applies every transaction of a block in order; any transaction that cannot be included makes the whole block invalid. */
@@ -38,6 +39,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
     receipts.push(outcome.receipt);
     decoded.push(signed);
   });
+  receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
   settleFees(view, fees, env.proposer);
   return { receipts, decoded };
 }
@@ -77,6 +79,7 @@ export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, e
     out.included.push(tx);
     out.receipts.push(outcome.receipt);
   }
+  out.receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
   settleFees(view, fees, env.proposer);
   return out;
 }

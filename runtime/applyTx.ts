@@ -10,10 +10,11 @@
  *      carries the reason code.
  * Fees are tallied and paid out once per block by `settleFees` (the proposer's share, the burn).
  */
-import { ChainError, addressToString } from '../lib/index.ts';
+import { addressToString } from '../lib/index.ts';
 import { loadAccount, loadSupply, saveAccount, saveSupply, type Params, type StateView } from '../state/index.ts';
-import { RECEIPT_STATUS, type ChainEvent, type Receipt } from './block.ts';
-import { TxError, type TxFailureCode, type TxRejectCode } from './errors.ts';
+import { EVENTS_PER_RECEIPT_MAX, RECEIPT_STATUS, ZERO_HASH, type ChainEvent, type Receipt } from './block.ts';
+import { chargeSponsor, executeLabelling, feeSponsor, loadLabellingParams } from './labelling/index.ts';
+import { TxError, TxFailure, type TxRejectCode } from './errors.ts';
 import { verifyTxSignature, type SignedTx, type TransferBody } from './tx.ts';
 
 export type BlockEnv = {
@@ -57,8 +58,6 @@ function reject(code: TxRejectCode, detail: string): TxOutcome {
   return { ok: false, error: new TxError({ code, detail }, `${code}: ${detail}`) };
 }
 
-/** Thrown inside execution to fail the transaction; caught in applyTx and turned into a receipt. */
-class TxFailure extends ChainError<{ code: TxFailureCode }> {}
 
 export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params: Params, fees: FeeTally): TxOutcome {
   const { tx } = signed;
@@ -71,15 +70,22 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   if (tx.nonce !== sender.nonce) return reject('TX_BAD_NONCE', `expected nonce ${sender.nonce}, got ${tx.nonce}`);
   const fee = requiredFee(params, signed.bytes.length);
   if (tx.maxFee < fee) return reject('TX_FEE_TOO_LOW', `fee is ${fee}, maxFee is ${tx.maxFee}`);
-  if (sender.balance < fee) return reject('TX_CANNOT_PAY_FEE', `fee is ${fee}, balance is ${sender.balance}`);
+  // An assigned annotator's label transactions are paid from the task's escrow, within the seat budget.
+  const sponsor = tx.body.kind === 'transfer' ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
+  if (sponsor === null && sender.balance < fee) return reject('TX_CANNOT_PAY_FEE', `fee is ${fee}, balance is ${sender.balance}`);
 
-  saveAccount(view, signed.senderAddress, { balance: sender.balance - fee, nonce: sender.nonce + 1 });
+  if (sponsor === null) saveAccount(view, signed.senderAddress, { balance: sender.balance - fee, nonce: sender.nonce + 1 });
+  else {
+    chargeSponsor(view, signed.senderAddress, sponsor, fee);
+    saveAccount(view, signed.senderAddress, { ...sender, nonce: sender.nonce + 1 });
+  }
   const feeEvent = chargeFee(fees, signed.senderAddress, fee, params);
+  if (sponsor !== null) feeEvent.attributes.push(['sponsorTask', String(sponsor.task.id)]);
 
   const child = view.fork();
   const events: ChainEvent[] = [feeEvent];
   try {
-    events.push(...executeBody(child, signed));
+    events.push(...executeBody(child, signed, env));
   } catch (e: unknown) {
     if (!(e instanceof TxFailure)) throw e; // Anything else is a bug: let it halt the node.
     return { ok: true, receipt: { txHash: signed.hash, status: RECEIPT_STATUS.failed, code: e.code, fee, events } };
@@ -103,18 +109,25 @@ function chargeFee(fees: FeeTally, payer: Uint8Array, fee: bigint, params: Param
   };
 }
 
-function executeBody(view: StateView, signed: SignedTx): ChainEvent[] {
+function executeBody(view: StateView, signed: SignedTx, env: BlockEnv): ChainEvent[] {
   const body = signed.tx.body;
-  switch (body.kind) {
-    case 'transfer':
-      return executeTransfer(view, signed.senderAddress, body);
+  if (body.kind === 'transfer') return executeTransfer(view, signed.senderAddress, body);
+  return executeLabelling(view, signed.senderAddress, body, { height: env.height, params: loadLabellingParams(view) });
+}
+
+/** End-of-block events go into receipts with a zero transaction hash, after the transactions' receipts. */
+export function endBlockReceipts(events: readonly ChainEvent[]): Receipt[] {
+  const out: Receipt[] = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_RECEIPT_MAX) {
+    out.push({ txHash: ZERO_HASH, status: RECEIPT_STATUS.ok, code: '', fee: 0n, events: events.slice(i, i + EVENTS_PER_RECEIPT_MAX) });
   }
+  return out;
 }
 
 function executeTransfer(view: StateView, from: Uint8Array, body: TransferBody): ChainEvent[] {
-  if (body.amount === 0n) throw new TxFailure({ code: 'TX_ZERO_AMOUNT' });
+  if (body.amount === 0n) throw new TxFailure('TX_ZERO_AMOUNT');
   const sender = loadAccount(view, from);
-  if (sender.balance < body.amount) throw new TxFailure({ code: 'TX_INSUFFICIENT_BALANCE' });
+  if (sender.balance < body.amount) throw new TxFailure('TX_INSUFFICIENT_BALANCE');
   saveAccount(view, from, { ...sender, balance: sender.balance - body.amount });
   const recipient = loadAccount(view, body.to);
   saveAccount(view, body.to, { ...recipient, balance: recipient.balance + body.amount });

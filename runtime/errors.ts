@@ -13,7 +13,55 @@ export type TxErrorType = { code: TxRejectCode; detail: string };
 export class TxError extends ChainError<TxErrorType> {}
 
 /** Why a transaction that paid its fee failed; recorded in its receipt. */
-export type TxFailureCode = 'TX_INSUFFICIENT_BALANCE' | 'TX_ZERO_AMOUNT';
+export type TxFailureCode = 'TX_INSUFFICIENT_BALANCE' | 'TX_ZERO_AMOUNT' | LabellingFailureCode;
+
+/** Labelling failures (docs/spec/labelling.md §Receipt codes). */
+export type LabellingFailureCode =
+  | 'TASK_NO_ITEMS'
+  | 'TASK_TOO_MANY_ITEMS'
+  | 'TASK_BAD_CLASSES'
+  | 'TASK_BAD_ANSWERS'
+  | 'TASK_BAD_WINDOW'
+  | 'TASK_BAD_CONFIDENCE'
+  | 'TASK_BAD_SEATS'
+  | 'TASK_STAKE_TOO_LOW'
+  | 'TASK_ESCROW_OVERFLOW'
+  | 'TASK_NOT_FOUND'
+  | 'TASK_NOT_REQUESTER'
+  | 'TASK_WRONG_STATUS'
+  | 'TASK_ITEMS_OVERFLOW'
+  | 'ANNOTATOR_NOT_FOUND'
+  | 'ANNOTATOR_REGISTRY_FULL'
+  | 'ANNOTATOR_INSUFFICIENT_STAKE'
+  | 'ANNOTATOR_UNBONDING_FULL'
+  | 'LABEL_ROUND_NOT_FOUND'
+  | 'LABEL_NOT_ASSIGNED'
+  | 'LABEL_ALREADY_COMMITTED'
+  | 'LABEL_COMMIT_CLOSED'
+  | 'LABEL_BAD_COUNT'
+  | 'LABEL_NOT_COMMITTED'
+  | 'LABEL_REVEAL_NOT_OPEN'
+  | 'LABEL_REVEAL_CLOSED'
+  | 'LABEL_ALREADY_REVEALED'
+  | 'LABEL_REVEAL_MISMATCH'
+  | 'LABEL_ITEM_NOT_ASSIGNED'
+  | 'LABEL_DUPLICATE_ITEM'
+  | 'LABEL_OUT_OF_RANGE'
+  | 'GOLD_NOT_OPEN'
+  | 'GOLD_BAD_PROOF'
+  | 'GOLD_ALREADY_REVEALED'
+  | 'GOLD_ITEM_CLOSED'
+  | 'DISPUTE_NOT_FINAL'
+  | 'DISPUTE_WINDOW_CLOSED'
+  | 'DISPUTE_ALREADY'
+  | 'DISPUTE_BOND_TOO_LOW';
+
+/** Thrown inside execution to fail the transaction; applyTx turns it into a failed receipt. */
+export class TxFailure extends ChainError<{ code: TxFailureCode }> {
+  constructor(code: TxFailureCode, message: string = code) {
+    super({ code }, message);
+  }
+}
 
 export type BlockErrorType =
   | { code: 'BLOCK_TX_REJECTED'; index: number; reason: TxRejectCode; detail: string }

@@ -3,3 +3,4 @@ export * from './block.ts';
 export * from './errors.ts';
 export * from './applyTx.ts';
 export * from './applyBlock.ts';
+export * from './labelling/index.ts';

@@ -22,6 +22,7 @@ import {
   verify,
   type Encodable,
 } from '../lib/index.ts';
+import { isLabellingKind, labellingBodyToWire, parseLabellingBody, type LabellingBody } from './labelling/txs.ts';
 
 /** Transaction kinds and their wire numbers. Numbers are STATE-BREAKING and never reused. */
 export const TX_KIND = {
@@ -30,7 +31,7 @@ export const TX_KIND = {
 export type TxKind = keyof typeof TX_KIND;
 
 export type TransferBody = { kind: 'transfer'; to: Uint8Array; amount: bigint };
-export type TxBody = TransferBody;
+export type TxBody = TransferBody | LabellingBody;
 
 export type Tx = {
   chainId: string;
@@ -54,10 +55,8 @@ export const TX_BYTES_CEILING = 1024 * 1024;
 export const CHAIN_ID_BYTES_MAX = 64;
 
 function bodyToWire(body: TxBody): [number, Encodable[]] {
-  switch (body.kind) {
-    case 'transfer':
-      return [TX_KIND.transfer, [body.to, amountToBytes(body.amount)]];
-  }
+  if (body.kind === 'transfer') return [TX_KIND.transfer, [body.to, amountToBytes(body.amount)]];
+  return labellingBodyToWire(body);
 }
 
 function txToWire(tx: Tx): Encodable[] {
@@ -122,6 +121,7 @@ function parseBody(kind: number, payload: unknown): TxBody {
       return { kind: 'transfer', to: r.bytes('to', ADDRESS_BYTES), amount: r.amount('amount') };
     }
     default:
+      if (isLabellingKind(kind)) return parseLabellingBody(kind, payload);
       throw new CodecError(
         { code: 'CODEC_WRONG_TYPE', what: 'Tx', field: 'kind', expected: 'a known transaction kind' },
         `Tx.kind: unknown transaction kind ${kind}`,

@@ -8,6 +8,19 @@ export const PREFIX = {
   global: 0x00,
   account: 0x01,
   validator: 0x02,
+  // 0x03–0x0f: staking (reserved).
+  /** Labelling (runtime/labelling): globals, tasks, items, rounds, seats, annotators, queues. */
+  labellingGlobal: 0x10,
+  task: 0x11,
+  item: 0x12,
+  round: 0x13,
+  roundItem: 0x14,
+  assignment: 0x15,
+  annotator: 0x16,
+  reputation: 0x17,
+  annotatorWeight: 0x18,
+  labellingQueue: 0x19,
+  labellingSchedule: 0x1a,
 } as const;
 
 export const PARAMS_KEY = concatBytes(Uint8Array.of(PREFIX.global), utf8ToBytes('params'));

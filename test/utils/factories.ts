@@ -4,7 +4,7 @@
  * unit tests of lib/, runtime/, state/, genesis/ and consensus/ can share it.
  */
 import { addressFromPublicKey, isChainError, publicKeyFromSecret, sha256, ONE_TAG } from '../../lib/index.ts';
-import { RECEIPT_STATUS, signTx, type BlockEnv, type Header, type Receipt, type SignedTx, type Tx } from '../../runtime/index.ts';
+import { RECEIPT_STATUS, signTx, type BlockEnv, type Header, type Receipt, type SignedTx, type TransferBody, type Tx } from '../../runtime/index.ts';
 import { DEFAULT_PARAMS, MapStateReader, SparseMerkleTree, StateView, type Params } from '../../state/index.ts';
 import { genesisToState, type Genesis } from '../../genesis/index.ts';
 
@@ -37,7 +37,10 @@ export function makeGenesis(
 
 export type TransferOpts = { chainId?: string; maxFee?: bigint };
 
-export function transferTx(from: Key, nonce: number, to: Uint8Array, amount: bigint, opts: TransferOpts = {}): Tx {
+export type TransferTx = Tx & { body: TransferBody };
+export type SignedTransfer = SignedTx & { tx: TransferTx };
+
+export function transferTx(from: Key, nonce: number, to: Uint8Array, amount: bigint, opts: TransferOpts = {}): TransferTx {
   return {
     chainId: opts.chainId ?? TEST_CHAIN_ID,
     sender: from.publicKey,
@@ -47,8 +50,8 @@ export function transferTx(from: Key, nonce: number, to: Uint8Array, amount: big
   };
 }
 
-export function signedTransfer(from: Key, nonce: number, to: Uint8Array, amount: bigint, opts: TransferOpts = {}): SignedTx {
-  return signTx(transferTx(from, nonce, to, amount, opts), from.secretKey);
+export function signedTransfer(from: Key, nonce: number, to: Uint8Array, amount: bigint, opts: TransferOpts = {}): SignedTransfer {
+  return signTx(transferTx(from, nonce, to, amount, opts), from.secretKey) as SignedTransfer;
 }
 
 export function blockEnv(proposer: Uint8Array, height = 1, opts: { chainId?: string; verifySignatures?: boolean } = {}): BlockEnv {

@@ -282,7 +282,7 @@ function computeChain(genesisJson: unknown, blocks: readonly ChainBlockJson[]): 
   for (const a of genesis.accounts) watched.set(addressToString(a.address), a.address);
   const out = blocks.map((b, i) => {
     const txs = b.txs.map((t) => signTx(transferFromJson({ ...t, chainId: genesis.chainId }), unhex(t.secretKey)));
-    for (const t of txs) watched.set(addressToString(t.tx.body.to), t.tx.body.to);
+    for (const t of txs) if (t.tx.body.kind === 'transfer') watched.set(addressToString(t.tx.body.to), t.tx.body.to);
     const proposer = unhex(b.proposer);
     watched.set(addressToString(proposer), proposer);
     const view = new StateView(reader);

@@ -13,8 +13,8 @@ import {
   signingBytes,
   verify,
 } from '../../../lib/index.ts';
-import { TX_BYTES_CEILING, decodeSignedTx, encodeTx, signTx, txSigningBytes, verifyTxSignature, type Tx } from '../../../runtime/index.ts';
-import { errorOf, fixedKey, transferTx } from '../../utils/factories.ts';
+import { TX_BYTES_CEILING, decodeSignedTx, encodeTx, signTx, txSigningBytes, verifyTxSignature, type TransferBody } from '../../../runtime/index.ts';
+import { errorOf, fixedKey, transferTx, type TransferTx } from '../../utils/factories.ts';
 import * as mp from '../../utils/mp.ts';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -25,7 +25,7 @@ const CHAIN = 'tagger-test-1';
 const h = hexToBytes;
 const hex = bytesToHex;
 
-const baseTx: Tx = transferTx(alice, 7, bob.address, 1000n, { chainId: CHAIN, maxFee: 300n });
+const baseTx = transferTx(alice, 7, bob.address, 1000n, { chainId: CHAIN, maxFee: 300n });
 const signed = signTx(baseTx, alice.secretKey);
 const SIG = hex(signed.signature);
 
@@ -86,7 +86,7 @@ t.test('signing bytes = encode(["tagger/tx/v1", chainId, encode(Tx)])', async (t
 });
 
 t.test('a valid signature does not survive any change to the transaction', async (t) => {
-  const variants: Array<[string, Tx]> = [
+  const variants: Array<[string, TransferTx]> = [
     ['chainId', { ...baseTx, chainId: 'tagger-test-2' }],
     ['nonce', { ...baseTx, nonce: 8 }],
     ['maxFee', { ...baseTx, maxFee: 301n }],
@@ -181,7 +181,7 @@ t.test('amounts', async (t) => {
   rejects(t, wire({ maxFee: mp.bin('01' + '00'.repeat(32)) }), 'CODEC_OVERSIZE', 'maxFee', 'maxFee of 33 bytes');
   rejects(t, wire({ payload: mp.arr(mp.bin(hex(bob.address)), mp.bin('0003e8')) }), 'CODEC_NON_CANONICAL', undefined, 'amount with a leading zero');
   rejects(t, wire({ payload: mp.arr(mp.bin(hex(bob.address)), mp.bin('ff'.repeat(33))) }), 'CODEC_OVERSIZE', 'amount', 'amount of 33 bytes');
-  t.equal(decodeSignedTx(h(wire({ payload: mp.arr(mp.bin(hex(bob.address)), mp.bin('')) }))).tx.body.amount, 0n, 'amount 0 decodes (it fails at execution)');
+  t.equal((decodeSignedTx(h(wire({ payload: mp.arr(mp.bin(hex(bob.address)), mp.bin('')) }))).tx.body as TransferBody).amount, 0n, 'amount 0 decodes (it fails at execution)');
 });
 
 t.test('invalid UTF-8 in the chain id → CODEC_NON_CANONICAL', async (t) => {
