@@ -34,6 +34,8 @@ import type { GoldEntry, LabelEntry, LabellingBody, NewItem } from './txs.ts';
 export type LabellingTxEnv = { height: number; params: LabellingParams };
 
 const Q16 = 65_536;
+/** Most seats one annotator may hold in one round (the Assignment record lists them). */
+export const SEATS_PER_ANNOTATOR_CEILING = 65_536;
 /** Classes of a single-choice schema, labels of a multi-label one. */
 export const CLASSES_MAX = { [SCHEMA.single]: 64, [SCHEMA.multi]: 16 } as const;
 
@@ -86,7 +88,7 @@ export function validateSpec(spec: TaskSpec, params: LabellingParams): void {
   // Unbonding must outlast a round and its challenge window, or slashes could miss leaving stake.
   if (spec.commitWindow + spec.revealWindow + spec.challengeWindow >= params.annotatorUnbondingBlocks) throw new TxFailure('TASK_BAD_WINDOW');
   if (spec.confidenceQ16 < Q16 / 2 || spec.confidenceQ16 > Q16) throw new TxFailure('TASK_BAD_CONFIDENCE');
-  if (spec.seatsPerAnnotatorMax < 1 || spec.seatsPerAnnotatorMax > spec.itemCount) throw new TxFailure('TASK_BAD_SEATS');
+  if (spec.seatsPerAnnotatorMax < 1 || spec.seatsPerAnnotatorMax > SEATS_PER_ANNOTATOR_CEILING) throw new TxFailure('TASK_BAD_SEATS');
   if (spec.annotatorStake < params.annotatorStakeMin) throw new TxFailure('TASK_STAKE_TOO_LOW');
   if (escrowFor(spec) > AMOUNT_MAX / 2n) throw new TxFailure('TASK_ESCROW_OVERFLOW');
 }
