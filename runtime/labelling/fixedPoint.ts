@@ -22,8 +22,10 @@ export const Q30 = 1 << 30;
  * so q' stays strictly between n and n + 1 and its floor is n.
  */
 export function divFloor(a: number, b: number): number {
-  assert(Number.isSafeInteger(a) && a >= 0, `divFloor: dividend ${a} is not an integer in [0, 2^53)`);
-  assert(Number.isSafeInteger(b) && b >= 1, `divFloor: divisor ${b} is not a positive integer`);
+  // Constant messages: these run in the aggregator's inner loops, where building a string per call
+  // would cost more than the arithmetic.
+  assert(Number.isSafeInteger(a) && a >= 0, 'divFloor: the dividend is not an integer in [0, 2^53)');
+  assert(Number.isSafeInteger(b) && b >= 1, 'divFloor: the divisor is not a positive safe integer');
   return Math.floor(a / b);
 }
 
@@ -31,12 +33,16 @@ export function divFloor(a: number, b: number): number {
 const MANTISSA_BITS = 25;
 const MANTISSA_ONE = 2 ** MANTISSA_BITS;
 const MANTISSA_TWO = 2 ** (MANTISSA_BITS + 1);
+const TWO_POW_32 = 2 ** 32;
+
+/** POW2[i] = 2^i for i = 0..27, the scales of the mantissa: a lookup in the hot path, built by doubling. */
+const POW2: readonly number[] = Array.from({ length: 28 }, (_, i) => (i === 0 ? 1 : 2 * (1 << (i - 1))));
 
 /** Position of the most significant set bit of a positive safe integer (floor(log2 x)). */
 function msbIndex(x: number): number {
-  if (x < 2 ** 32) return 31 - Math.clz32(x);
+  if (x < TWO_POW_32) return 31 - Math.clz32(x);
   // x < 2^53, so x / 2^32 < 2^21 and its floor is exact (division by a power of two).
-  return 63 - Math.clz32(Math.floor(x / 2 ** 32));
+  return 63 - Math.clz32(Math.floor(x / TWO_POW_32));
 }
 
 /**
@@ -45,18 +51,17 @@ function msbIndex(x: number): number {
  * The integer part is the position of the most significant bit. The fraction comes from the
  * mantissa m = x / 2^msb ∈ [1, 2), held as a Q25 integer and rounded to nearest when x has more than
  * 26 bits: squaring m doubles its log2, so after each squaring, m ≥ 2 means the next fraction bit is
- * 1 (then halve m). 17 rounds give 17 fraction bits, rounded to 16. Bounds: m < 2^26, so m · m < 2^52
- * is exact, and m · m / 2^25 is a division by a power of two (exact) followed by a floor. The result
- * is exact at powers of two (m stays 2^25) and non-decreasing in x (each step is).
+ * 1 (then halve m). 17 rounds give 17 fraction bits, rounded to 16. The result is exact at powers of
+ * two (m stays 2^25) and non-decreasing in x (each step is).
  */
 export function log2Q16(x: number): number {
-  assert(Number.isSafeInteger(x) && x >= 1, `log2Q16: ${x} is not a positive safe integer`);
+  assert(Number.isSafeInteger(x) && x >= 1, 'log2Q16: x is not a positive safe integer');
   let msb = msbIndex(x);
   let m: number;
   if (msb <= MANTISSA_BITS) {
-    m = x * 2 ** (MANTISSA_BITS - msb); // < 2^26, exact
+    m = x << (MANTISSA_BITS - msb); // x < 2^(msb + 1), so m < 2^26: no 32-bit overflow
   } else {
-    const scale = 2 ** (msb - MANTISSA_BITS);
+    const scale = POW2[msb - MANTISSA_BITS] as number;
     m = Math.floor(x / scale); // division by a power of two: exact
     const rest = x - m * scale; // m · scale ≤ x < 2^53
     if (rest * 2 >= scale) m += 1; // round half up; rest · 2 < 2 · scale ≤ 2^53
@@ -67,15 +72,26 @@ export function log2Q16(x: number): number {
   }
   let frac = 0;
   for (let round = 0; round <= Q16_BITS; round++) {
-    m = Math.floor((m * m) / MANTISSA_ONE);
-    frac *= 2;
-    if (m >= MANTISSA_TWO) {
-      m = Math.floor(m / 2);
-      frac += 1;
-    }
+    m = squareQ25(m); // < 2^27
+    const bit = m >>> (MANTISSA_BITS + 1); // 1 iff m ≥ 2 (branch-free: this loop is the hot spot)
+    m >>>= bit;
+    frac = (frac << 1) | bit;
   }
   // frac has 17 fraction bits; round to 16 (half up). frac + 1 ≤ 2^17, so the result is < 2^23.
-  return msb * Q16 + Math.floor((frac + 1) / 2);
+  return msb * Q16 + ((frac + 1) >>> 1);
+}
+
+/**
+ * floor(m² / 2^25) for 2^25 ≤ m < 2^26, in 32-bit integer operations (the hot loop of log2Q16).
+ * With m = hi · 2^13 + lo (hi < 2^13, lo < 2^13): m² / 2^25 = 2 · hi² + (2^14 · hi · lo + lo²) / 2^25,
+ * and floor((2^14 · a + b) / 2^25) = floor((a + floor(b / 2^14)) / 2^11) for integers a, b ≥ 0 (the
+ * dropped fraction of b / 2^14 is below 1 and cannot carry the sum across a multiple of 2^11). Every
+ * product and sum stays below 2^28.
+ */
+function squareQ25(m: number): number {
+  const hi = m >>> 13;
+  const lo = m & 0x1fff;
+  return 2 * hi * hi + ((hi * lo + ((lo * lo) >>> 14)) >>> 11);
 }
 
 /**
@@ -128,9 +144,9 @@ const EXP2_NEG_Q30: readonly number[] = [
  * bitwise operators (32-bit signed) are exact. Exact at integer exponents; non-increasing in x.
  */
 export function exp2NegQ30(xQ16: number): number {
-  assert(Number.isSafeInteger(xQ16) && xQ16 >= 0, `exp2NegQ30: ${xQ16} is not a non-negative safe integer`);
+  assert(Number.isSafeInteger(xQ16) && xQ16 >= 0, 'exp2NegQ30: x is not a non-negative safe integer');
   const whole = Math.floor(xQ16 / Q16); // division by a power of two: exact
-  if (whole > 30) return 0; // 2^−31 · 2^30 < 1/2 rounds to 0
+  if (whole > 30) return 0; // at most 2^−31 · 2^30 = 1/2 unit: taken as 0
   const frac = xQ16 - whole * Q16;
   const hi = frac >>> 8;
   const lo = frac & 0xff;

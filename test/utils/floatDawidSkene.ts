@@ -1,8 +1,9 @@
 /**
  * Floating-point Dawid–Skene with the same model as runtime/labelling/aggregate.ts (priors,
- * Dirichlet prior, Laplace pseudo-count, evidence caps, uniform class prior, first E-step from the
- * priors, then `iterations` rounds of M-step + E-step), for tests only: the fixed-point version must
- * agree with it. No collapse guard and no majority-vote fallback: this is the EM alone.
+ * Dirichlet prior, Laplace pseudo-count, evidence caps, class prior with one pseudo-item per class,
+ * first E-step from the priors with a uniform class prior, then `iterations` rounds of M-step +
+ * E-step), for tests only: the fixed-point version must agree with it. No collapse guard and no
+ * majority-vote fallback: this is the EM alone.
  */
 import type { AggregateConfig, AggregateItem, AnnotatorPrior } from '../../runtime/labelling/aggregate.ts';
 
@@ -40,10 +41,11 @@ export function floatDawidSkene(classes: number, items: readonly AggregateItem[]
       return table;
     });
 
+  let logPrior = new Array<number>(K).fill(0);
   const eStep = (tables: number[][]): number[][] =>
     items.map((item) => {
       if (item.gold !== null) return Array.from({ length: K }, (_, k) => (k === item.gold ? 1 : 0));
-      const logLik = new Array<number>(K).fill(0);
+      const logLik = [...logPrior];
       for (const { annotator, label } of item.answers) {
         for (let k = 0; k < K; k++) logLik[k]! += tables[annotator]![k * K + label]!;
       }
@@ -54,6 +56,9 @@ export function floatDawidSkene(classes: number, items: readonly AggregateItem[]
     });
 
   const mStep = (posteriors: number[][]): number[][] => {
+    const classMass = new Array<number>(K).fill(1);
+    for (const p of posteriors) p.forEach((x, k) => (classMass[k]! += x));
+    logPrior = classMass.map((x) => Math.log2(x / (items.length + K)));
     const mass = priors.map(() => new Array<number>(K * K).fill(0));
     items.forEach((item, i) => {
       for (const { annotator, label } of item.answers) {
