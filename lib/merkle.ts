@@ -3,6 +3,7 @@
  * H(0x00 ‖ leaf), node hash H(0x01 ‖ left ‖ right), the split at the largest power of two below n,
  * and H() of nothing for the empty list. Used for transaction and receipt roots.
  */
+import { assert } from './assert.ts';
 import { concatBytes } from './bytes.ts';
 import { sha256 } from './crypto.ts';
 
@@ -28,7 +29,7 @@ function subtreeRoot(hashes: readonly Uint8Array[]): Uint8Array {
  * leaf and the leaf count it recomputes the root (`verifyMerkleProof`).
  */
 export function merkleProof(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`merkleProof: index ${index} out of range`);
+  assert(Number.isInteger(index) && index >= 0 && index < leaves.length, `merkleProof: index ${index} out of range`);
   return auditPath(leaves.map((leaf) => sha256(concatBytes(LEAF, leaf))), index);
 }
 

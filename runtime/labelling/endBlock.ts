@@ -394,7 +394,7 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
   });
   ledger.flush();
   order.forEach((who, i) => {
-    const counts = repDeltas[i] as number[];
+    const counts = boundCounts(repDeltas[i] as number[]);
     if (counts.some((c, k) => c !== (reputations[i] as Reputation).counts[k])) storeReputation(ctx.view, who, repClasses, { counts, epoch });
   });
   if (ext !== null) saveRound(ctx.view, ext);
@@ -472,6 +472,20 @@ function aggregateItems(
     }
     return { label: mask, confidenceQ16: confidence, posteriors };
   });
+}
+
+/** Reputation totals stay below 2^34 count units (the aggregator accepts up to 2^36): past that, every count halves. */
+const REPUTATION_TOTAL_MAX = 2 ** 34;
+
+function boundCounts(counts: number[]): number[] {
+  let total = 0;
+  for (const c of counts) total += c;
+  let out = counts;
+  while (total > REPUTATION_TOTAL_MAX) {
+    out = out.map((c) => Math.floor(c / 2));
+    total = out.reduce((s, c) => s + c, 0);
+  }
+  return out;
 }
 
 /** Adds a finalized item's evidence to its annotators' confusion counts (posterior-weighted; gold exact). */

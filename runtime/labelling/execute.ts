@@ -202,8 +202,8 @@ export function labelValid(spec: TaskSpec, label: number): boolean {
 
 function revealLabels(view: StateView, sender: Uint8Array, taskId: number, round: number, entries: LabelEntry[], env: LabellingTxEnv): ChainEvent[] {
   const { task, round: r } = labellingRound(view, taskId, round);
+  if (r.stage >= ROUND_STAGE.closing || (r.stage === ROUND_STAGE.commit && env.height > r.revealEnd)) throw new TxFailure('LABEL_REVEAL_CLOSED');
   if (r.stage !== ROUND_STAGE.commit || env.height <= r.commitEnd) throw new TxFailure('LABEL_REVEAL_NOT_OPEN');
-  if (env.height > r.revealEnd) throw new TxFailure('LABEL_REVEAL_CLOSED');
   const a = loadAssignment(view, taskId, round, sender);
   if (a === null) throw new TxFailure('LABEL_NOT_ASSIGNED');
   if (a.commitRoot === null) throw new TxFailure('LABEL_NOT_COMMITTED');

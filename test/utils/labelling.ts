@@ -159,7 +159,7 @@ export function itemsFor(n: number, offset = 0): Array<{ contentHash: Uint8Array
 
 /** Deterministic 16-byte salt. */
 export function saltFor(...parts: number[]): Uint8Array {
-  return sha256(encode(parts as Encodable)).subarray(0, 16);
+  return sha256(encode(parts)).subarray(0, 16);
 }
 
 export function commitBody(task: number, round: number, who: Key, labels: ReadonlyArray<{ item: number; label: number }>): { body: LabellingBody; entries: LabelEntry[] } {

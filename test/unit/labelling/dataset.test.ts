@@ -20,7 +20,7 @@ import {
 } from '../../../runtime/labelling/aggregate.ts';
 import { floatDawidSkene } from '../../utils/floatDawidSkene.ts';
 
-const DATA = new URL('../../../../shared/data/ms_music_genre/', import.meta.url);
+const DATA = new URL('../../fixtures/ms_music_genre/', import.meta.url);
 const CLASSES = 10;
 const BATCH_ITEMS = 100;
 const CONFIG: AggregateConfig = DEFAULT_AGGREGATE_CONFIG;

@@ -1,7 +1,7 @@
 /** merkleRoot (lib/merkle.ts) against an RFC 6962 §2.1 reference written from the RFC. */
 import t from 'tap';
 import fc from 'fast-check';
-import { bytesToHex, concatBytes, merkleRoot, sha256 } from '../../../lib/index.ts';
+import { bytesToHex, concatBytes, merkleProof, merkleRoot, sha256, verifyMerkleProof } from '../../../lib/index.ts';
 
 /** MTH(D[n]) exactly as RFC 6962 §2.1 states it, with k the largest power of two below n. */
 function mth(d: readonly Uint8Array[]): Uint8Array {
@@ -46,4 +46,22 @@ t.test('property: order, count and content all change the root; leaves and nodes
     }),
     { numRuns: 300 },
   );
+});
+
+t.test('inclusion proofs: every leaf of every tree size verifies; any change fails', async (t) => {
+  for (let n = 1; n <= 20; n++) {
+    const leaves = Array.from({ length: n }, (_, i) => Uint8Array.of(i, n));
+    const root = merkleRoot(leaves);
+    for (let i = 0; i < n; i++) {
+      const proof = merkleProof(leaves, i);
+      if (!verifyMerkleProof(root, leaves[i]!, i, n, proof)) t.fail(`n=${n} i=${i}`);
+      if (verifyMerkleProof(root, Uint8Array.of(99), i, n, proof)) t.fail(`n=${n} i=${i}: another leaf`);
+      if (n > 1 && verifyMerkleProof(root, leaves[i]!, (i + 1) % n, n, proof)) t.fail(`n=${n} i=${i}: another index`);
+      if (verifyMerkleProof(root, leaves[i]!, i, n + 1, proof)) t.fail(`n=${n} i=${i}: another size`);
+      if (proof.length > 0 && verifyMerkleProof(root, leaves[i]!, i, n, proof.slice(1))) t.fail(`n=${n} i=${i}: a shortened proof`);
+    }
+  }
+  t.pass('all proofs checked');
+  t.notOk(verifyMerkleProof(new Uint8Array(32), Uint8Array.of(1), 0, 0, []), 'an empty tree holds nothing');
+  t.notOk(verifyMerkleProof(new Uint8Array(32), Uint8Array.of(1), -1, 2, []), 'a negative index');
 });
