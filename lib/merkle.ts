@@ -44,7 +44,11 @@ function auditPath(hashes: readonly Uint8Array[], index: number): Uint8Array[] {
 /** Proofs longer than this cannot belong to a tree of at most 2^32 leaves. */
 export const MERKLE_PROOF_DEPTH_MAX = 32;
 
-/** True if `proof` shows `leaf` at `index` of a `count`-leaf tree with root `root`. */
+/**
+ * True if `proof` shows `leaf` at `index` of a `count`-leaf tree with root `root`. The root does
+ * not commit to `count` by itself: a proof may verify for more than one size when the leaf's path
+ * has the same shape in both; what it proves is that the leaf is in the tree.
+ */
 export function verifyMerkleProof(root: Uint8Array, leaf: Uint8Array, index: number, count: number, proof: readonly Uint8Array[]): boolean {
   if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) return false;
   if (proof.length > MERKLE_PROOF_DEPTH_MAX) return false;

@@ -57,7 +57,6 @@ t.test('inclusion proofs: every leaf of every tree size verifies; any change fai
       if (!verifyMerkleProof(root, leaves[i]!, i, n, proof)) t.fail(`n=${n} i=${i}`);
       if (verifyMerkleProof(root, Uint8Array.of(99), i, n, proof)) t.fail(`n=${n} i=${i}: another leaf`);
       if (n > 1 && verifyMerkleProof(root, leaves[i]!, (i + 1) % n, n, proof)) t.fail(`n=${n} i=${i}: another index`);
-      if (verifyMerkleProof(root, leaves[i]!, i, n + 1, proof)) t.fail(`n=${n} i=${i}: another size`);
       if (proof.length > 0 && verifyMerkleProof(root, leaves[i]!, i, n, proof.slice(1))) t.fail(`n=${n} i=${i}: a shortened proof`);
     }
   }
