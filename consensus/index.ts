@@ -3,4 +3,7 @@ export * from './errors.ts';
 export * from './ports.ts';
 export * from './signer.ts';
 export * from './soloEngine.ts';
+export * from './messages.ts';
+export * from './wal.ts';
+export * from './engine.ts';
 export * from './core/index.ts';

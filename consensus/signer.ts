@@ -9,6 +9,8 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { Reader, bytesToHex, decodeCanonical, encode, equalBytes, hexToBytes, sha256, sign } from '../lib/index.ts';
 import { SignerError } from './errors.ts';
+import type { Proposal } from './core/machine.ts';
+import { proposalSigningBytes } from './core/proposal.ts';
 import { voteSigningBytes, VOTE_TYPE, type Vote } from './types.ts';
 
 /** Step order within a round: proposal, then prevote, then precommit. */
@@ -35,42 +37,69 @@ function compareHrs(h1: number, r1: number, s1: number, h2: number, r2: number, 
   return 0;
 }
 
+/** Where the guard's state lives: a file (fsync and atomic rename) or, in simulations, memory. */
+export type SignerStateStore = {
+  /** For messages: the file's path. */
+  readonly name: string;
+  /** The saved text, or null if nothing was ever saved. */
+  load(): Promise<string | null>;
+  /** Saves durably: on return the text survives a crash. */
+  save(text: string): Promise<void>;
+};
+
+export function fileSignerStateStore(path: string): SignerStateStore {
+  return {
+    name: path,
+    load: async () => {
+      try {
+        return await readFile(path, 'utf8');
+      } catch (e: unknown) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        return null;
+      }
+    },
+    save: (text) => writeFileDurable(path, text),
+  };
+}
+
+export type SignerKey = { secretKey: Uint8Array; publicKey: Uint8Array; address: Uint8Array };
+
 export class Signer {
   readonly publicKey: Uint8Array;
   readonly address: Uint8Array;
   private readonly secretKey: Uint8Array;
-  private readonly statePath: string;
+  private readonly store: SignerStateStore;
   private last: LastSigned | null;
   /** Sign requests run one at a time, in order: the guard check and the durable write are one step. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(secretKey: Uint8Array, publicKey: Uint8Array, address: Uint8Array, statePath: string, last: LastSigned | null) {
-    this.secretKey = secretKey;
-    this.publicKey = publicKey;
-    this.address = address;
-    this.statePath = statePath;
+  private constructor(key: SignerKey, store: SignerStateStore, last: LastSigned | null) {
+    this.secretKey = key.secretKey;
+    this.publicKey = key.publicKey;
+    this.address = key.address;
+    this.store = store;
     this.last = last;
   }
 
   /** Loads the guard state from `statePath` (a missing file means nothing was ever signed). */
-  static async open(opts: { secretKey: Uint8Array; publicKey: Uint8Array; address: Uint8Array; statePath: string }): Promise<Signer> {
+  static async open(opts: SignerKey & { statePath: string }): Promise<Signer> {
+    return Signer.openWith(opts, fileSignerStateStore(opts.statePath));
+  }
+
+  /** Loads the guard state from `store`. */
+  static async openWith(key: SignerKey, store: SignerStateStore): Promise<Signer> {
+    const text = await store.load();
     let last: LastSigned | null = null;
-    let text: string | null = null;
-    try {
-      text = await readFile(opts.statePath, 'utf8');
-    } catch (e: unknown) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
     if (text !== null) {
       try {
         last = decodeLastSigned(hexToBytes(text.trim()));
       } catch (e: unknown) {
         // Refuse to start: guessing here could mean signing twice.
         const reason = e instanceof Error ? e.message : String(e);
-        throw new SignerError({ code: 'SIGNER_STATE_CORRUPT', path: opts.statePath, reason }, `signer state ${opts.statePath} is unreadable: ${reason}`);
+        throw new SignerError({ code: 'SIGNER_STATE_CORRUPT', path: store.name, reason }, `signer state ${store.name} is unreadable: ${reason}`);
       }
     }
-    return new Signer(opts.secretKey, opts.publicKey, opts.address, opts.statePath, last);
+    return new Signer(key, store, last);
   }
 
   get lastSigned(): LastSigned | null {
@@ -87,6 +116,10 @@ export class Signer {
   async signVote(chainId: string, vote: Vote): Promise<Uint8Array> {
     const step = vote.type === VOTE_TYPE.prevote ? SIGN_STEP.prevote : SIGN_STEP.precommit;
     return this.signAt(vote.height, vote.round, step, voteSigningBytes(chainId, vote));
+  }
+
+  async signProposal(chainId: string, proposal: Proposal): Promise<Uint8Array> {
+    return this.signAt(proposal.height, proposal.round, SIGN_STEP.proposal, proposalSigningBytes(chainId, proposal));
   }
 
   /** Signs `signBytes` at height/round/step if the guard allows it; persists the guard first. */
@@ -111,14 +144,14 @@ export class Signer {
     }
     const signature = sign(this.secretKey, signBytes);
     const next: LastSigned = { height, round, step, signBytesHash: bytesHash, signature };
-    await writeFileDurable(this.statePath, bytesToHex(encodeLastSigned(next)) + '\n');
+    await this.store.save(bytesToHex(encodeLastSigned(next)) + '\n');
     this.last = next;
     return signature;
   }
 }
 
 /** Writes `path` so that after a crash it holds either the old or the new content, never a mix. */
-export async function writeFileDurable(path: string, content: string, mode = 0o600): Promise<void> {
+export async function writeFileDurable(path: string, content: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp`);
   const file = await open(tmp, 'w', mode);
   try {

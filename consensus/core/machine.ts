@@ -7,7 +7,7 @@
  * The shell signs what `signAndBroadcast` asks for and feeds the node's own signed proposal and
  * votes back in as `proposal` / `vote` inputs (that is how they are counted).
  */
-import { assertNever, bytesToHex, compareBytes, equalBytes } from '../../lib/index.ts';
+import { assert, assertNever, bytesToHex, compareBytes, equalBytes } from '../../lib/index.ts';
 import { VOTE_TYPE, type CommitSignature, type Vote, type VoteType } from '../types.ts';
 import { advancePriorities, proposerIndex, type CoreValidator } from './proposer.ts';
 
@@ -29,7 +29,8 @@ export type CoreConfig = {
 export const DEFAULT_CORE_CONFIG: CoreConfig = { proposeMs: 3000, prevoteMs: 1000, precommitMs: 1000, deltaMs: 500, maxRoundsAhead: 10 };
 
 export type Input =
-  | { kind: 'newHeight'; height: number; validators: CoreValidator[]; self: Uint8Array | null }
+  /** `priorities`: the height's start priorities (P1), given by a shell that restarts or skips heights. */
+  | { kind: 'newHeight'; height: number; validators: CoreValidator[]; self: Uint8Array | null; priorities?: bigint[] }
   | { kind: 'proposalBuilt'; height: number; round: number; blockHash: Uint8Array }
   | { kind: 'proposal'; proposal: Proposal; signature: Uint8Array; blockValid: boolean }
   | { kind: 'vote'; vote: Vote; signature: Uint8Array }
@@ -97,6 +98,21 @@ const oneThird = (s: RoundState, p: bigint): boolean => 3n * p > s.totalPower;
 function powerOf(s: RoundState, addr: Uint8Array): bigint | null {
   const v = s.validators.find((x) => equalBytes(x.address, addr));
   return v === undefined ? null : v.power;
+}
+
+export function sameValidators(a: readonly CoreValidator[], b: readonly CoreValidator[]): boolean {
+  return a.length === b.length && a.every((v, i) => equalBytes(v.address, b[i]!.address) && v.power === b[i]!.power);
+}
+
+/**
+ * P1: the priorities `height` starts from when `newHeight` does not carry them. As CometBFT: one
+ * step per height (not per round, which differs between nodes); rounds step on from there. A
+ * changed set, or a height that does not follow the state's, starts from zero.
+ */
+export function heightPriorities(s: RoundState, height: number, validators: readonly CoreValidator[]): bigint[] {
+  return sameValidators(s.validators, validators) && height === s.height + 1
+    ? advancePriorities(s.validators, s.priorities, 1)
+    : validators.map(() => 0n);
 }
 
 export function proposerOf(s: RoundState, round: number): Uint8Array {
@@ -258,13 +274,12 @@ export function transition(prev: RoundState, input: Input): { state: RoundState;
     case 'newHeight': {
       // L10: a new height; proposer priorities carry over when the set is unchanged (P1)
       if (input.height <= s.height && s.step !== 'idle') return { state: prev, effects: [] };
-      const same = s.validators.length === input.validators.length &&
-        s.validators.every((v, i) => equalBytes(v.address, input.validators[i]!.address) && v.power === input.validators[i]!.power);
-      // as CometBFT: one step per height (not per round, which differs between nodes), rounds step
-      // on from there
-      s.priorities = same && input.height === s.height + 1
-        ? advancePriorities(s.validators, s.priorities, 1)
-        : input.validators.map(() => 0n);
+      if (input.priorities !== undefined) {
+        assert(input.priorities.length === input.validators.length, 'newHeight: one priority per validator');
+        s.priorities = [...input.priorities];
+      } else {
+        s.priorities = heightPriorities(prev, input.height, input.validators);
+      }
       s.height = input.height;
       s.validators = [...input.validators];
       s.totalPower = input.validators.reduce((a, v) => a + v.power, 0n);

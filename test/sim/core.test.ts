@@ -1,25 +1,16 @@
 /**
- * Seeded deterministic simulation: 3 honest cores + 1 Byzantine validator (power 1 of 4) that
+ * Seeded deterministic simulation of the bare cores (the engine's simulation is engine.test.ts):
+ * 3 honest cores + 1 Byzantine validator (power 1 of 4) that
  * equivocates, over a simulated network with delay, reordering, duplication and loss until a heal
  * time (lost messages are delivered after the heal: partial synchrony with GST = heal time).
  * Checks agreement and no honest double-sign after every step, and progress after the heal.
  */
 import t from 'tap';
-import { bytesToHex } from '../../../../lib/index.ts';
-import type { Vote } from '../../../../consensus/index.ts';
-import { initialState, transition, type Input, type RoundState } from '../../../../consensus/core/index.ts';
-import { addr, hash, vals } from './harness.ts';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { bytesToHex } from '../../lib/index.ts';
+import type { Vote } from '../../consensus/index.ts';
+import { initialState, transition, type Input, type RoundState } from '../../consensus/core/index.ts';
+import { addr, hash, vals } from '../unit/consensus/core/harness.ts';
+import { rng, seedsFromEnv } from './prng.ts';
 
 type Ev = { at: number; seq: number; to: number; input: Input };
 const N = 4;
@@ -27,7 +18,7 @@ const BYZ = 3;
 const TARGET_HEIGHT = 4;
 
 function runSim(seed: number): { ok: true; steps: number; evidence: number } | { ok: false; why: string } {
-  const rand = rng(seed);
+  const rand = rng(seed).next;
   const healAt = 4000;
   const validators = vals([1, 1, 1, 1]);
   const states: RoundState[] = [];
@@ -166,9 +157,7 @@ function runSim(seed: number): { ok: true; steps: number; evidence: number } | {
 t.test('simulation: agreement always, progress after the heal', async (t) => {
   let evidence = 0;
   // SIMSEED=n replays one seed; SIMSEEDS=n runs seeds 1..n (default 200)
-  const only = process.env.SIMSEED === undefined ? null : Number(process.env.SIMSEED);
-  const last = only ?? Number(process.env.SIMSEEDS ?? 200);
-  for (let seed = only ?? 1; seed <= last; seed++) {
+  for (const seed of seedsFromEnv(200)) {
     const r = runSim(seed);
     if (!r.ok) {
       t.fail(`seed ${seed}: ${r.why} (replay: SIMSEED=${seed})`);
