@@ -11,6 +11,7 @@ import {
   blockSeed,
   lastCommitHash,
   buildBlockTxs,
+  decodeBlock,
   encodeBlock,
   encodeReceipt,
   encodeReceipts,
@@ -32,7 +33,7 @@ import {
   type SparseMerkleTree,
   type StateWrite,
 } from '../state/index.ts';
-import { decodeCommit, encodeCommit, verifyCommit, type BlockPort, type Commit } from '../consensus/index.ts';
+import { decodeCommit, encodeCommit, verifyCommit, type BftBlockPort, type Commit, type VotingValidator } from '../consensus/index.ts';
 import type { Mempool } from './mempool.ts';
 
 /** A block executed but not yet committed. */
@@ -61,7 +62,7 @@ export type BlockExecutorDeps = {
 /** Proposals kept while waiting for a commit; a new height clears them. */
 const PENDING_MAX = 16;
 
-export class BlockExecutor implements BlockPort {
+export class BlockExecutor implements BftBlockPort {
   private readonly deps: BlockExecutorDeps;
   private readonly pending = new Map<string, ExecutedBlock>();
 
@@ -192,6 +193,38 @@ export class BlockExecutor implements BlockPort {
   private remember(executed: ExecutedBlock): void {
     if (this.pending.size >= PENDING_MAX) this.pending.clear();
     this.pending.set(bytesToHex(executed.hash), executed);
+  }
+
+  /** BftBlockPort: the set of the committed state decides the next height. */
+  validatorsAt(height: number): VotingValidator[] {
+    assert(height === this.lastCommitted().height + 1, 'validatorsAt: only the next height');
+    return loadValidatorSet(this.deps.store.state).map((v) => ({ address: v.address, publicKey: v.publicKey, power: v.power }));
+  }
+
+  /** BftBlockPort: the header hash of encoded block bytes (CodecError if they are no block). */
+  blockHashOf(bytes: Uint8Array): Uint8Array {
+    return hashHeader(decodeBlock(bytes).header);
+  }
+
+  /** BftBlockPort: a built or executed block, encoded, to travel with a proposal. */
+  proposalBlock(blockHash: Uint8Array): Uint8Array | null {
+    const executed = this.pending.get(bytesToHex(blockHash));
+    return executed === undefined ? null : encodeBlock(executed.block);
+  }
+
+  /** BftBlockPort: executes a proposed block; a block that breaks a rule is `valid: false`. */
+  async executeProposal(height: number, bytes: Uint8Array): Promise<{ blockHash: Uint8Array; valid: boolean }> {
+    const block = decodeBlock(bytes);
+    const blockHash = hashHeader(block.header);
+    if (block.header.height !== height) return { blockHash, valid: false };
+    try {
+      this.executeBlock(block);
+      return { blockHash, valid: true };
+    } catch (e: unknown) {
+      if (!isChainError(e)) throw e;
+      this.deps.log.debug({ height, hash: bytesToHex(blockHash), code: e.code }, 'Proposed block is invalid');
+      return { blockHash, valid: false };
+    }
   }
 
   async commitBlock(height: number, blockHash: Uint8Array, commit: Commit): Promise<void> {
