@@ -407,7 +407,13 @@ export class BftEngine implements ConsensusEngine {
     const known = this.deps.blocks.proposalBlock(p.blockHash);
     let valid = true;
     if (known === null) {
-      const result = await this.deps.blocks.executeProposal(p.height, m.block);
+      let result: { blockHash: Uint8Array; valid: boolean };
+      try {
+        result = await this.deps.blocks.executeProposal(p.height, m.block);
+      } catch (e: unknown) {
+        if (!isChainError(e)) throw e;
+        return this.fault({ code: 'CONSENSUS_BAD_BLOCK', height: p.height, round: p.round, reason: e.message });
+      }
       // check() compared the bytes' hash with the proposal's before the message was queued.
       assert(equalBytes(result.blockHash, p.blockHash), 'executeProposal: the block hashes differently than blockHashOf said');
       valid = result.valid;
@@ -692,8 +698,8 @@ export class BftEngine implements ConsensusEngine {
     if (i >= 0) this.deferred.splice(i, 1);
   }
 
+  /** Gives a logged block back to the node (its executed blocks did not survive the crash). */
   private async reexecute(height: number, blockHash: Uint8Array, block: Uint8Array): Promise<boolean> {
-    if (block.length === 0) return true;
     const result = await this.deps.blocks.executeProposal(height, block);
     assert(equalBytes(result.blockHash, blockHash), 'WAL replay: a logged block does not hash to its proposal');
     this.walBlocks.add(hex(blockHash));
@@ -718,8 +724,10 @@ export class BftEngine implements ConsensusEngine {
       }
       case 'proposal': {
         const p = r.proposal;
-        const valid = await this.reexecute(p.height, p.blockHash, r.block);
-        if (valid !== r.blockValid) this.log.error({ height: p.height, round: p.round }, 'WAL replay: a block re-executes with another verdict');
+        // Empty bytes: an invalid block, or one an earlier record of the height carried.
+        if (r.block.length > 0 && (await this.reexecute(p.height, p.blockHash, r.block)) !== r.blockValid) {
+          this.log.error({ height: p.height, round: p.round }, 'WAL replay: a block re-executes with another verdict');
+        }
         if (equalBytes(p.proposer, self)) {
           this.satisfy((e) => e.kind === 'signAndBroadcast' && e.message.kind === 'proposal' && e.message.proposal.round === p.round);
           this.rememberOwn({ kind: 'proposal', proposal: p, signature: r.signature, block: EMPTY });
