@@ -157,7 +157,8 @@ function runSequence(blocks: readonly Op[][]): { chain: LabellingChain; txEvents
         case 'fund':
         case 'cancel': {
           const task = tasks[o.task % Math.max(tasks.length, 1)];
-          const who = task?.requester ?? (requesters[o.who]);
+          const who = task?.requester ?? requesters[o.who];
+          if (who === undefined) break;
           const id = task?.id ?? 1;
           if (o.op === 'add') txs.push(chain.tx(who, { kind: 'taskAddItems', task: id, items: itemsFor(task?.items ?? 1) }));
           else if (o.op === 'fund') txs.push(chain.tx(who, { kind: 'taskFund', task: id }));
