@@ -79,5 +79,10 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
       assert(head !== null, 'proof before genesis');
       return { height: head.height, stateRoot: head.stateRoot, proof: store.tree.prove(key) };
     },
+    state() {
+      const head = store.head;
+      assert(head !== null, 'state before genesis');
+      return { height: head.height, reader: store.state };
+    },
   };
 }

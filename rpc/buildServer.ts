@@ -8,8 +8,10 @@ import fastifySwagger from '@fastify/swagger';
 import type { RpcDeps } from './deps.ts';
 import { RpcError, resolveError, type ErrorResolution } from './errors.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
+import { LABELLING_SCHEMAS } from './labellingSchemas.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { blockRoutes } from './routes/blocks.ts';
+import { labellingRoutes } from './routes/labelling.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { stateRoutes } from './routes/state.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -59,7 +61,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
 
   // Bodies are JSON or raw bytes (POST /v1/txs); anything else is 415.
   app.removeContentTypeParser('text/plain');
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...LABELLING_SCHEMAS]) app.addSchema(schema);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -75,6 +77,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
         { name: 'accounts', description: 'account balances and nonces' },
         { name: 'blocks', description: 'committed blocks and commit certificates' },
         { name: 'state', description: 'Merkle proofs of state' },
+        { name: 'labelling', description: 'labelling tasks, items, rounds, assignments and annotators' },
         { name: 'meta', description: 'this document' },
       ],
     },
@@ -97,6 +100,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
   await app.register(accountRoutes, { deps });
   await app.register(blockRoutes, { deps });
   await app.register(stateRoutes, { deps });
+  await app.register(labellingRoutes, { deps });
   await app.register(openApiRoutes);
   return app;
 }

@@ -2,7 +2,7 @@
  * Everything the RPC server needs from the node, as one facade (the node implements it; tests pass
  * a fake). The RPC never touches the database, the network or consensus directly.
  */
-import type { Account, StateProof } from '../state/index.ts';
+import type { Account, StateProof, StateReader } from '../state/index.ts';
 import type { Block, Receipt, SignedTx } from '../runtime/index.ts';
 
 export type NodeStatus = {
@@ -55,4 +55,9 @@ export type RpcDeps = {
   isPending(hash: Uint8Array): boolean;
   /** Proof for `key` against the latest committed state root. */
   proveState(key: Uint8Array): { height: number; stateRoot: Uint8Array; proof: StateProof };
+  /**
+   * The committed state and its height. The reader follows the node's commits: read everything a
+   * reply needs in one synchronous turn (no await in between) and it is all from `height`.
+   */
+  state(): { height: number; reader: StateReader };
 };

@@ -14,7 +14,12 @@ export type RpcErrorType =
   | { code: 'RPC_NOT_FOUND'; method: string; path: string }
   | { code: 'RPC_INTERNAL'; requestId: string }
   | { code: 'TX_NOT_FOUND'; hash: string }
-  | { code: 'BLOCK_NOT_FOUND'; height: number | null; hash: string | null };
+  | { code: 'BLOCK_NOT_FOUND'; height: number | null; hash: string | null }
+  | { code: 'TASK_NOT_FOUND'; task: number }
+  | { code: 'ITEM_NOT_FOUND'; task: number; item: number }
+  | { code: 'ROUND_NOT_FOUND'; task: number; round: number }
+  | { code: 'ASSIGNMENT_NOT_FOUND'; task: number; round: number; annotator: string }
+  | { code: 'ANNOTATOR_NOT_FOUND'; annotator: string };
 export type RpcErrorCode = RpcErrorType['code'];
 export class RpcError extends ChainError<RpcErrorType> {}
 
@@ -34,6 +39,11 @@ export const ERROR_STATUS_TABLE: ReadonlyArray<readonly [code: string, status: n
   ['RPC_INTERNAL', 500],
   ['TX_NOT_FOUND', 404],
   ['BLOCK_NOT_FOUND', 404],
+  ['TASK_NOT_FOUND', 404],
+  ['ITEM_NOT_FOUND', 404],
+  ['ROUND_NOT_FOUND', 404],
+  ['ASSIGNMENT_NOT_FOUND', 404],
+  ['ANNOTATOR_NOT_FOUND', 404],
   ['MEMPOOL_FULL', 503],
   ['MEMPOOL_SENDER_FULL', 503],
   ['MEMPOOL_*', 400],

@@ -238,6 +238,9 @@ export const SHARED_SCHEMAS: ReadonlyArray<Record<string, unknown>> = [
   Health,
 ];
 
+/** The reply building blocks, for the route files that define their own schemas (rpc/labellingSchemas.ts). */
+export const PARTS = { hex, hash, address, amount, u32, object } as const;
+
 export function ref(id: string): { $ref: string } {
   return { $ref: `${id}#` };
 }

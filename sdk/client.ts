@@ -3,11 +3,20 @@
  * server sends (types from rpc/views.ts, re-exported here); every failure is a `ClientError` whose
  * `code` is the server's error code (`TX_NOT_FOUND`, `CODEC_MALFORMED`, `MEMPOOL_FULL`, …) or one of
  * the client's own: `CLIENT_HTTP` (a reply that is not the API's), `CLIENT_TIMEOUT`,
- * `CLIENT_UNREACHABLE` (no connection). Uses the global `fetch` unless given another.
+ * `CLIENT_UNREACHABLE` (no connection), `CLIENT_BAD_ARGUMENT` (an id that is not a u32, refused
+ * before any request). Uses the global `fetch` unless given another.
  */
 import { ChainError, addressToString, bytesToHex, hexToBytes } from '../lib/index.ts';
 import type {
   AccountJson,
+  AnnotatorAssignmentsJson,
+  AnnotatorJson,
+  AssignmentJson,
+  ItemReplyJson,
+  ItemsPageJson,
+  LabellingParamsJson,
+  RoundJson,
+  TaskJson,
   BlockJson,
   CommittedTxJson,
   HealthJson,
@@ -20,6 +29,20 @@ import type {
 
 export type {
   AccountJson,
+  AnnotatorAssignmentsJson,
+  AnnotatorJson,
+  AssignmentJson,
+  ItemJson,
+  ItemReplyJson,
+  ItemsPageJson,
+  LabellingParamsJson,
+  ReputationJson,
+  RoundJson,
+  RoundPhase,
+  SeatAssignmentJson,
+  SeatJson,
+  TaskJson,
+  TaskSpecJson,
   BlockJson,
   CommitJson,
   CommittedTxJson,
@@ -40,7 +63,7 @@ export type {
 } from '../rpc/index.ts';
 
 export type ClientErrorType = {
-  /** The server's error code, or CLIENT_HTTP, CLIENT_TIMEOUT or CLIENT_UNREACHABLE. */
+  /** The server's error code, or CLIENT_HTTP, CLIENT_TIMEOUT, CLIENT_UNREACHABLE or CLIENT_BAD_ARGUMENT. */
   code: string;
   /** The HTTP status of the reply; null when there was none. */
   httpStatus: number | null;
@@ -118,6 +141,67 @@ export class TaggerClient {
 
   proveAccount(address: string | Uint8Array): Promise<StateProofReplyJson> {
     return this.request('GET', `/v1/state/proof/account/${addressParam(address)}`);
+  }
+
+  // ── labelling (docs/rpc.md §Labelling) ─────────────────────────────────────────────────────
+
+  /** Labelling parameters, the chain's fee schedule and the transaction formats' limits. */
+  labellingParams(): Promise<LabellingParamsJson> {
+    return this.request('GET', '/v1/labelling/params');
+  }
+
+  /** A task; a ClientError with code TASK_NOT_FOUND if there is none. */
+  async task(id: number): Promise<TaskJson> {
+    return this.request('GET', `/v1/tasks/${u32Param(id)}`);
+  }
+
+  /** A page of a task's items from index `cursor` (default 0), at most `limit` (default and most 100). */
+  async taskItems(id: number, opts: { cursor?: number; limit?: number } = {}): Promise<ItemsPageJson> {
+    const query = new URLSearchParams();
+    if (opts.cursor !== undefined) query.set('cursor', u32Param(opts.cursor));
+    if (opts.limit !== undefined) query.set('limit', u32Param(opts.limit));
+    const qs = query.toString();
+    return this.request('GET', `/v1/tasks/${u32Param(id)}/items${qs === '' ? '' : `?${qs}`}`);
+  }
+
+  /** One item; ITEM_NOT_FOUND past the items added. */
+  async taskItem(id: number, index: number): Promise<ItemReplyJson> {
+    return this.request('GET', `/v1/tasks/${u32Param(id)}/items/${u32Param(index)}`);
+  }
+
+  /** A round of a task; ROUND_NOT_FOUND if it was not created yet. */
+  async round(id: number, round: number): Promise<RoundJson> {
+    return this.request('GET', `/v1/tasks/${u32Param(id)}/rounds/${u32Param(round)}`);
+  }
+
+  /** An annotator's seats in one round; ASSIGNMENT_NOT_FOUND if it holds none there. */
+  async assignment(id: number, round: number, address: string | Uint8Array): Promise<AssignmentJson> {
+    return this.request('GET', `/v1/tasks/${u32Param(id)}/rounds/${u32Param(round)}/assignments/${addressParam(address)}`);
+  }
+
+  /** An annotator, with its reputation for `classes` classes (2 for multi-label tasks); ANNOTATOR_NOT_FOUND if it never staked. */
+  async annotator(address: string | Uint8Array, opts: { classes: number }): Promise<AnnotatorJson> {
+    return this.request('GET', `/v1/annotators/${addressParam(address)}?classes=${u32Param(opts.classes)}`);
+  }
+
+  /**
+   * The rounds of task `task` where the annotator holds seats. One call scans at most 256 rounds
+   * from `cursor`; follow `nextCursor` until it is null (`allAnnotatorAssignments` does).
+   */
+  async annotatorAssignments(address: string | Uint8Array, task: number, opts: { cursor?: number } = {}): Promise<AnnotatorAssignmentsJson> {
+    const cursor = opts.cursor === undefined ? '' : `&cursor=${u32Param(opts.cursor)}`;
+    return this.request('GET', `/v1/annotators/${addressParam(address)}/assignments?task=${u32Param(task)}${cursor}`);
+  }
+
+  /** Every page of `annotatorAssignments`, joined (at most `pagesMax` requests, default 64). */
+  async allAnnotatorAssignments(address: string | Uint8Array, task: number, opts: { pagesMax?: number } = {}): Promise<AnnotatorAssignmentsJson> {
+    let page = await this.annotatorAssignments(address, task);
+    const rounds = [...page.rounds];
+    for (let i = 1; page.nextCursor !== null && i < (opts.pagesMax ?? 64); i++) {
+      page = await this.annotatorAssignments(address, task, { cursor: page.nextCursor });
+      rounds.push(...page.rounds);
+    }
+    return { ...page, rounds };
   }
 
   /** The API's OpenAPI document. */
@@ -224,6 +308,13 @@ export function stateProofFromJson(p: StateProofJson): {
 
 function hexParam(value: string | Uint8Array): string {
   return typeof value === 'string' ? encodeURIComponent(value) : '0x' + bytesToHex(value);
+}
+
+function u32Param(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) {
+    throw new ClientError({ code: 'CLIENT_BAD_ARGUMENT', httpStatus: null, url: '', details: { value: String(n) } }, `not a u32: ${n}`);
+  }
+  return String(n);
 }
 
 function addressParam(value: string | Uint8Array): string {

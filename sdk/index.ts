@@ -4,6 +4,7 @@
  */
 export * from './client.ts';
 export * from './transactions.ts';
+export * from './labelling.ts';
 export {
   TX_KIND,
   decodeSignedTx,
@@ -15,6 +16,18 @@ export {
   type Tx,
   type TxBody,
   type TxKind,
+  LABELLING_KIND,
+  GOLD_PER_TX_MAX,
+  ITEMS_PER_TX_MAX,
+  LABELS_PER_TX_MAX,
+  goldLeaf,
+  labelLeaf,
+  parseLabellingBody,
+  type GoldEntry,
+  type LabelEntry,
+  type LabellingBody,
+  type NewItem,
+  type TaskSpec,
 } from '../runtime/index.ts';
 export {
   ADDRESS_HRP,

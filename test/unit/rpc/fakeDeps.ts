@@ -135,6 +135,7 @@ export function createFake(overrides: Partial<RpcDeps> = {}): Fake {
     tx: async (h) => (bytesToHex(h) === bytesToHex(committed.hash) ? txView : undefined),
     isPending: (h) => pending.has(bytesToHex(h)),
     proveState: (key) => ({ height: 1, stateRoot: tree.root, proof: tree.prove(key) }),
+    state: () => ({ height: 1, reader: tree }),
     ...overrides,
   };
   return { deps, alice, bob, validator, committed, receipt, block, tree, pending };

@@ -14,6 +14,14 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/v1/blocks/by-hash/{hash}'],
   ['get', '/v1/state/proof'],
   ['get', '/v1/state/proof/account/{address}'],
+  ['get', '/v1/labelling/params'],
+  ['get', '/v1/tasks/{id}'],
+  ['get', '/v1/tasks/{id}/items'],
+  ['get', '/v1/tasks/{id}/items/{index}'],
+  ['get', '/v1/tasks/{id}/rounds/{round}'],
+  ['get', '/v1/tasks/{id}/rounds/{round}/assignments/{address}'],
+  ['get', '/v1/annotators/{address}'],
+  ['get', '/v1/annotators/{address}/assignments'],
   ['get', '/openapi.json'],
 ];
 
@@ -57,7 +65,9 @@ t.test('the document parses and lists every route', async (t) => {
   t.match(submit['application/octet-stream'], { schema: { type: 'string', format: 'binary' } });
 
   const names = Object.keys(doc.components.schemas);
-  for (const name of ['Block', 'Tx', 'Receipt', 'Status', 'Account', 'StateProof', 'ErrorReply']) t.ok(names.includes(name), `components.schemas.${name}`);
+  const expected = ['Block', 'Tx', 'Receipt', 'Status', 'Account', 'StateProof', 'ErrorReply'];
+  expected.push('LabellingParams', 'Task', 'TaskSpec', 'Item', 'ItemReply', 'ItemsPage', 'Round', 'Assignment', 'SeatAssignment', 'AnnotatorAssignments', 'Annotator');
+  for (const name of expected) t.ok(names.includes(name), `components.schemas.${name}`);
   for (const ref of refs(doc)) {
     const target = ref.replace('#/components/schemas/', '');
     t.ok(ref.startsWith('#/components/schemas/') && names.includes(target), `${ref} resolves`);
