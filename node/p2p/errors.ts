@@ -10,6 +10,8 @@ export type P2PErrorType =
   | { code: 'P2P_BAD_BOOTSTRAP_PEER'; value: string; reason: string }
   | { code: 'P2P_BAD_CONFIG'; field: string; reason: string }
   | { code: 'P2P_BAD_IDENTITY_SEED'; length: number }
+  | { code: 'P2P_BAD_IDENTITY_FILE'; path: string; reason: string }
+  | { code: 'P2P_LISTEN_FAILED'; listen: string; reason: string }
   | { code: 'P2P_NOT_STARTED' }
   | { code: 'P2P_UNKNOWN_TOPIC'; topic: string }
   | { code: 'P2P_MESSAGE_TOO_LARGE'; topic: string; size: number; max: number }

@@ -15,6 +15,7 @@ export {
   type TopicKind,
 } from './config.ts';
 export { P2PError, type P2PErrorType } from './errors.ts';
+export { loadNetworkIdentity, saveNetworkIdentity, loadOrCreateNetworkIdentity, type NetworkIdentity } from './identity.ts';
 export { Inbox, type InboundMessage } from './inbox.ts';
 export { PeerScoreTable, DEFAULT_PEER_SCORE_OPTS, PENALTY_REASONS, type PeerScoreOpts, type PenaltyReason, type PenaltyResult, type ScoreClock } from './peerScore.ts';
 export { type BlockSource } from './syncProtocol.ts';

@@ -169,7 +169,17 @@ export class P2PNetwork {
       maxInboundStreams: this.config.sync.inboundStreamsMax,
       maxOutboundStreams: this.config.sync.inboundStreamsMax * 4,
     });
-    await node.start();
+    try {
+      await node.start();
+    } catch (e: unknown) {
+      this.node = null;
+      try {
+        await node.stop();
+      } catch {
+        // Already failing: the listen error is the one to report.
+      }
+      throw new P2PError({ code: 'P2P_LISTEN_FAILED', listen: this.config.listen, reason: reasonOf(e) }, `cannot listen on ${this.config.listen}: ${reasonOf(e)}`);
+    }
     for (const kind of TOPIC_KINDS) pubsub.subscribe(this.topics[kind]);
     const bootstrap = this.config.bootstrap.map((addr) => ({ addr, peerId: parseBootstrapAddr(addr).peerId }));
     this.dialer = new BootstrapDialer(this.config.dial, bootstrap.filter((p) => p.peerId !== this.peerId), {
