@@ -151,38 +151,39 @@ export function storeReputation(view: StateView, who: Uint8Array, classes: numbe
 }
 
 /**
- * Quality in Q16 (0 … 65,536), the multiplier of the bonus. Gold first: with at least 5 gold answers,
- * gold accuracy corrected for chance (1/K). Otherwise chance-corrected agreement from the confusion
- * counts: (agreement − expected) / (1 − expected), where expected = Σ_k consensus(k) · answers(k)
- * — zero for an annotator that always gives one answer. Halved on probation.
+ * Quality in Q16 (0 … 65,536), the multiplier of the bonus: chance-corrected agreement from the
+ * confusion counts, (agreement − expected) / (1 − expected) with expected = Σ_k consensus(k) ·
+ * answers(k) — zero for an annotator that always gives the same answer or answers at random.
+ * Gold comes first: with at least 5 gold answers, the score is also capped by the gold accuracy
+ * corrected for chance (1/K), so poor gold accuracy removes the bonus even when agreement is high.
+ * Halved on probation.
  */
 export function quality(a: Annotator, rep: Reputation, classes: number, params: LabellingParams): bigint {
-  const K = BigInt(classes);
-  let q: bigint;
+  let total = 0n;
+  let diagonal = 0n;
+  const rows = new Array<bigint>(classes).fill(0n);
+  const cols = new Array<bigint>(classes).fill(0n);
+  for (let i = 0; i < classes; i++) {
+    for (let j = 0; j < classes; j++) {
+      const c = BigInt(rep.counts[i * classes + j] as number);
+      total += c;
+      rows[i] = (rows[i] as bigint) + c;
+      cols[j] = (cols[j] as bigint) + c;
+      if (i === j) diagonal += c;
+    }
+  }
+  if (total === 0n) return 0n;
+  let expected = 0n; // × total²
+  for (let k = 0; k < classes; k++) expected += (rows[k] as bigint) * (cols[k] as bigint);
+  const agreement = diagonal * total; // × total²
+  const whole = total * total;
+  let q = agreement <= expected || expected >= whole ? 0n : ((agreement - expected) * Q16) / (whole - expected);
   if (a.goldSeen >= 5) {
+    const K = BigInt(classes);
     const accuracy = (BigInt(a.goldCorrect) * Q16) / BigInt(a.goldSeen);
     const chance = Q16 / K;
-    q = accuracy <= chance ? 0n : ((accuracy - chance) * Q16) / (Q16 - chance);
-  } else {
-    let total = 0n;
-    let diagonal = 0n;
-    const rows = new Array<bigint>(classes).fill(0n);
-    const cols = new Array<bigint>(classes).fill(0n);
-    for (let i = 0; i < classes; i++) {
-      for (let j = 0; j < classes; j++) {
-        const c = BigInt(rep.counts[i * classes + j] as number);
-        total += c;
-        rows[i] = (rows[i] as bigint) + c;
-        cols[j] = (cols[j] as bigint) + c;
-        if (i === j) diagonal += c;
-      }
-    }
-    if (total === 0n) return 0n;
-    let expected = 0n; // × total²
-    for (let k = 0; k < classes; k++) expected += (rows[k] as bigint) * (cols[k] as bigint);
-    const agreement = diagonal * total; // × total²
-    const whole = total * total;
-    q = agreement <= expected || expected >= whole ? 0n : ((agreement - expected) * Q16) / (whole - expected);
+    const gold = accuracy <= chance ? 0n : ((accuracy - chance) * Q16) / (Q16 - chance);
+    if (gold < q) q = gold;
   }
   if (q > Q16) q = Q16;
   return onProbation(a, params) ? q / 2n : q;

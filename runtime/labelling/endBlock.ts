@@ -10,7 +10,7 @@
  * Everything iterates queues, lists and arrays in index order: no unordered iteration, no floats.
  */
 import { addressToString, assert, bytesToHex, equalBytes, U32_MAX } from '../../lib/index.ts';
-import type { StateView } from '../../state/index.ts';
+import { loadSupply, saveSupply, type StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { aggregate, aggregateMultiLabel, type AggregateConfig, type AnnotatorPrior, type ItemResult } from './aggregate.ts';
 import {
@@ -19,7 +19,6 @@ import {
   credit,
   epochOf,
   loadReputation,
-  mint,
   onProbation,
   quality,
   releaseUnbonded,
@@ -246,6 +245,10 @@ function closeRounds(ctx: Ctx): void {
   }
 }
 
+function emissionKey(ctx: Ctx): string {
+  return `emitted:${epochOf(ctx.height, ctx.params)}`;
+}
+
 /** Annotators touched while closing one chunk: loaded once, written once. */
 class Ledger {
   private readonly ctx: Ctx;
@@ -254,9 +257,22 @@ class Ledger {
   paid = 0n;
   slashed = 0n;
   minted = 0n;
+  /** Room left under this epoch's emission cap; read on first use, written back on flush. */
+  private emissionRoom: bigint | null = null;
 
   constructor(ctx: Ctx) {
     this.ctx = ctx;
+  }
+
+  /** Mints the per-label emission to `who`, within the epoch's cap (applied at flush). */
+  emit(who: Uint8Array): void {
+    const { params } = this.ctx;
+    if (this.emissionRoom === null) this.emissionRoom = params.emissionPerEpochMax - loadAmount(this.ctx.view, emissionKey(this.ctx));
+    const amount = this.emissionRoom < params.emissionPerLabel ? (this.emissionRoom > 0n ? this.emissionRoom : 0n) : params.emissionPerLabel;
+    if (amount === 0n) return;
+    this.emissionRoom -= amount;
+    this.minted += amount;
+    this.credit(who, amount);
   }
 
   annotator(who: Uint8Array): { who: Uint8Array; a: Annotator; dirty: boolean } {
@@ -309,6 +325,11 @@ class Ledger {
   flush(): void {
     for (const { who, a, dirty } of this.annotators.values()) if (dirty) storeAnnotator(this.ctx.view, who, a, this.ctx.params);
     for (const { who, amount } of this.credits.values()) credit(this.ctx.view, who, amount);
+    if (this.minted > 0n) {
+      const name = emissionKey(this.ctx);
+      saveAmount(this.ctx.view, name, loadAmount(this.ctx.view, name) + this.minted);
+      saveSupply(this.ctx.view, loadSupply(this.ctx.view) + this.minted);
+    }
   }
 }
 
@@ -554,7 +575,7 @@ function settleItem(
         coherent.push(who);
         const q = qualities[position.get(bytesToHex(who)) as number] as bigint;
         reward += (spec.bonusPerAnswer * q) / Q16n;
-        ledger.minted += emit(ctx, who);
+        ledger.emit(who);
       } else if (item.gold >= 0) {
         pot += ledger.slash(who, (base * BigInt(params.slashGoldWrongBps)) / 10_000n);
       } else if (confidence >= params.deviationSlashConfidenceQ16) {
@@ -583,19 +604,6 @@ function distributeSlash(ledger: Ledger, pot: bigint, coherent: readonly Uint8Ar
     }
   }
   ledger.credit(TREASURY_ADDRESS, toTreasury);
-}
-
-/** Mints the per-label emission to `who`, within the epoch's cap. */
-function emit(ctx: Ctx, who: Uint8Array): bigint {
-  const epoch = epochOf(ctx.height, ctx.params);
-  const name = `emitted:${epoch}`;
-  const minted = loadAmount(ctx.view, name);
-  const room = ctx.params.emissionPerEpochMax - minted;
-  const amount = room < ctx.params.emissionPerLabel ? (room > 0n ? room : 0n) : ctx.params.emissionPerLabel;
-  if (amount === 0n) return 0n;
-  saveAmount(ctx.view, name, minted + amount);
-  mint(ctx.view, who, amount);
-  return amount;
 }
 
 // ── disputes ────────────────────────────────────────────────────────────────────────────────────

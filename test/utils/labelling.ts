@@ -3,7 +3,7 @@
  * the real runtime (`applyBlockTxs`, which runs the per-block labelling work), writes committed
  * after each block. Plus helpers that build labelling transactions the way clients do.
  */
-import { ONE_TAG, encode, merkleProof, merkleRoot, sha256, u32ToBytes, type Encodable } from '../../lib/index.ts';
+import { ONE_TAG, encode, merkleProof, merkleRoot, sha256, u32ToBytes } from '../../lib/index.ts';
 import {
   applyBlockTxs,
   goldLeaf,
