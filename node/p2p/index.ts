@@ -19,5 +19,6 @@ export { loadNetworkIdentity, saveNetworkIdentity, loadOrCreateNetworkIdentity, 
 export { Inbox, type InboundMessage } from './inbox.ts';
 export { PeerScoreTable, DEFAULT_PEER_SCORE_OPTS, PENALTY_REASONS, type PeerScoreOpts, type PenaltyReason, type PenaltyResult, type ScoreClock } from './peerScore.ts';
 export { type BlockSource } from './syncProtocol.ts';
+export { storeBlockSource, type StoredBlocks } from './storeSource.ts';
 export { type BlockPair, type BlockPairBytes } from './syncWire.ts';
 export { syncToTip, SyncClient, type SyncClientOpts, type SyncClientDeps, type SyncResult, type SyncNetwork, type ApplyBatch } from './sync.ts';

@@ -47,3 +47,17 @@ t.test('dial backoff doubles from the base up to the cap', async (t) => {
   t.same([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelayMs(n, opts)), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   t.equal(backoffDelayMs(1000, opts), 30_000, 'no overflow for large counts');
 });
+
+t.test('the store adapter serves stored pairs and nothing past the head', async (t) => {
+  const { storeBlockSource } = await import('../../../node/index.ts');
+  const blocks = new Map([[1, new Uint8Array([1])], [2, new Uint8Array([2])]]);
+  const commits = new Map([[1, new Uint8Array([11])], [2, new Uint8Array([12])]]);
+  const source = storeBlockSource({
+    head: { height: 2 } as never,
+    blockBytes: async (h: number) => blocks.get(h),
+    commitBytes: async (h: number) => commits.get(h),
+  });
+  t.equal(source.height(), 2);
+  t.same(await source.blockAt(2), { block: new Uint8Array([2]), commit: new Uint8Array([12]) });
+  t.equal(await source.blockAt(3), null);
+});
