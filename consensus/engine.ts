@@ -8,8 +8,8 @@
  *   engine reaches their height.
  * - A proposal carries its block: the node executes it (`executeProposal`) and its verdict is the
  *   core's `blockValid`. The WAL keeps each block's bytes once per height, for the replay.
- * - Before a signature of its own leaves the node the engine has the signer guard on disk (the
- *   Signer) and the signed message in the WAL, synced (which makes every input before it durable).
+ * - Before it asks the signer for a signature the engine syncs the WAL, so every input behind the
+ *   request is durable; the signer's guard is on disk before the signature exists (the Signer).
  * - On start it replays the WAL records of the unfinished height through the same `transition()`:
  *   nothing is logged or signed again; its own messages come back from the log with their
  *   signatures and are broadcast again. Effects the log shows were never carried out (a crash
@@ -258,7 +258,9 @@ export class BftEngine implements ConsensusEngine {
       throw new ConsensusMessageError({ code: 'CONSENSUS_WRONG_PROPOSER', proposer: hex(p.proposer), ...at });
     }
     verifyProposalMessage(this.opts.chainId, m, this.validators);
-    if (this.deps.blocks.proposalBlock(p.blockHash) !== null) return;
+    // Held already: the bytes must still be that block, or relaying them would pass on a forgery.
+    const known = this.deps.blocks.proposalBlock(p.blockHash);
+    if (known !== null && equalBytes(known, m.block)) return;
     let hash: Uint8Array;
     try {
       hash = this.deps.blocks.blockHashOf(m.block);
@@ -492,11 +494,15 @@ export class BftEngine implements ConsensusEngine {
   }
 
   /**
-   * Signs through the guard, logs the signed message and syncs the WAL, then broadcasts it and
-   * feeds it back to the core (that is how the core counts its own votes).
+   * Syncs the WAL, signs through the guard, logs the signed message, broadcasts it and feeds it
+   * back to the core (that is how the core counts its own votes). Syncing first makes every input
+   * behind the request durable: after a crash the replay asks for the very same bytes and the guard
+   * hands back the stored signature. The signed message's own record becomes durable with the next
+   * sync; until then the guard stands in for it.
    */
   private async signAndSend(message: SignRequest): Promise<void> {
     const { signer, wal } = this.deps;
+    await wal.sync();
     let signature: Uint8Array;
     try {
       signature = message.kind === 'vote'
@@ -504,16 +510,14 @@ export class BftEngine implements ConsensusEngine {
         : await signer.signProposal(this.opts.chainId, message.proposal);
     } catch (e: unknown) {
       if (!(e instanceof SignerError) || e.code !== 'SIGNER_DOUBLE_SIGN_REFUSED') throw e;
-      // The guard remembers signing something else here (before a crash that lost the WAL's
-      // tail): stay silent at this step rather than sign twice.
+      // The guard remembers signing something else here: the WAL lost synced records (a disk
+      // fault, a moved file). Stay silent at this step rather than sign twice.
       this.log.warn({ ...e.type }, 'Signer guard refused to sign; staying silent at this step');
       return;
     }
     if (message.kind === 'vote') {
       const { vote } = message;
-      const record: WalRecord = { kind: 'vote', vote, signature };
-      await wal.append(record);
-      await wal.sync();
+      await wal.append({ kind: 'vote', vote, signature });
       this.rememberOwn({ kind: 'vote', vote, signature });
       this.deps.gossip.broadcastVote({ vote, signature });
       await this.feed(null, { kind: 'vote', vote, signature });
@@ -525,7 +529,6 @@ export class BftEngine implements ConsensusEngine {
     const walBlock = this.walBlocks.has(hex(proposal.blockHash)) ? EMPTY : block;
     this.walBlocks.add(hex(proposal.blockHash));
     await wal.append({ kind: 'proposal', proposal, signature, blockValid: true, block: walBlock });
-    await wal.sync();
     this.rememberOwn({ kind: 'proposal', proposal, signature, block });
     this.deps.gossip.broadcastProposal({ proposal, signature, block });
     if (proposal.validRound >= 0) this.sendProofOfLock(proposal.validRound, proposal.blockHash);
