@@ -23,6 +23,7 @@ import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from 
 import { exists, homePaths, initHome } from './home.ts';
 import { TaggerNode } from './node.ts';
 import { genesisAddAccount, genesisAddValidator, genesisInit, genesisValidate } from './genesisCommands.ts';
+import { LABELLING_OPTIONS, cmdAnnotator, cmdDispute, cmdGold, cmdLabels, cmdTask, type CliContext } from './labellingCommands.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
 class CliError extends ChainError<CliErrorType> {}
@@ -42,6 +43,18 @@ Transactions:
   tx transfer --from NAME --to ADDRESS --amount TAG [--max-fee TAG] [--node URL] [--no-wait]
 Queries:
   query status | account ADDRESS | block HEIGHT|latest | tx HASH   [--node URL]
+Labelling (transactions take --from NAME [--max-fee TAG] [--node URL]; see docs/cli.md):
+  task create --spec FILE.json [--gold-out FILE]     create a task (gold answers optional)
+  task add-items --task ID --file items.jsonl        add items, in batches
+  task fund|cancel --task ID                          escrow the payment / cancel and refund
+  task show --task ID | task items --task ID [--cursor N] [--limit N] | task round --task ID --round R
+  annotator stake|unstake --amount TAG               stake to be drawn for seats / start unbonding
+  annotator show [ADDRESS] [--classes K]             stake, earnings, reputation (ADDRESS or --from)
+  annotator assignments --task ID [ADDRESS]          rounds of a task where you hold seats
+  labels commit --task ID --round R --file labels.json [--salts FILE]
+  labels reveal --task ID --round R [--salts FILE]
+  gold reveal --task ID --file gold-secrets.json
+  dispute --task ID --item N --bond TAG
 Genesis:
   genesis init --chain-id ID [--file F] [--genesis-time T]
   genesis add-account ADDRESS AMOUNT_TAG [--file F]
@@ -69,6 +82,7 @@ const OPTIONS = {
   file: { type: 'string' },
   'genesis-time': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...LABELLING_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -199,6 +213,24 @@ async function cmdTx(args: string[], flags: Flags): Promise<void> {
   print(committed ?? { hash: `0x${bytesToHex(signed.hash)}`, status: 'submitted' });
 }
 
+function passwordOpts(flags: Flags): { passwordFile?: string } {
+  return flags['password-file'] === undefined ? {} : { passwordFile: flags['password-file'] };
+}
+
+/** What the labelling commands (node/labellingCommands.ts) use of this CLI: home, node, keys, output. */
+function cliContext(flags: Flags): CliContext {
+  const home = homeOf(flags);
+  const keyring = new Keyring({ dir: homePaths(home).keyring });
+  return {
+    home,
+    nodeUrl: () => nodeUrl(flags),
+    unlock: async (name) => keyring.unlock(name, await readPassword({ ...passwordOpts(flags), prompt: `Password for ${name}: ` })),
+    keyInfo: (name) => keyring.show(name),
+    print,
+    usage,
+  };
+}
+
 async function cmdQuery(args: string[], flags: Flags): Promise<void> {
   const client = new TaggerClient({ url: await nodeUrl(flags) });
   const [what, arg] = args;
@@ -261,6 +293,16 @@ export async function main(argv: string[]): Promise<void> {
       return cmdQuery(rest, flags);
     case 'genesis':
       return cmdGenesis(rest, flags);
+    case 'task':
+      return cmdTask(cliContext(flags), rest, flags);
+    case 'annotator':
+      return cmdAnnotator(cliContext(flags), rest, flags);
+    case 'labels':
+      return cmdLabels(cliContext(flags), rest, flags);
+    case 'gold':
+      return cmdGold(cliContext(flags), rest, flags);
+    case 'dispute':
+      return cmdDispute(cliContext(flags), flags);
     default:
       throw usage(`unknown command "${command}"`);
   }
