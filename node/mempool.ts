@@ -10,8 +10,8 @@
  * `futureTtlBlocks` blocks, so no one can fill the pool with transactions that never become ready.
  */
 import { ChainError, bytesToHex, type Logger } from '../lib/index.ts';
-import { decodeSignedTx, requiredFee, TxError, verifyTxSignature, type SignedTx } from '../runtime/index.ts';
-import type { Account, Params } from '../state/index.ts';
+import { decodeSignedTx, feeSponsor, requiredFee, TxError, verifyTxSignature, type SignedTx } from '../runtime/index.ts';
+import type { Account, Params, StateReader } from '../state/index.ts';
 
 export type MempoolErrorType =
   | { code: 'MEMPOOL_FULL'; txs: number; bytes: number }
@@ -45,9 +45,12 @@ export type MempoolDeps = {
   account(address: Uint8Array): Account;
   /** Latest committed height, to age future transactions. */
   height(): number;
+  /** Committed state, to see whether a label transaction's fee is sponsored by a task's escrow. */
+  state?: () => StateReader;
   log: Logger;
 };
 
+/** `fee` is what the sender pays: 0 for a label transaction sponsored by a task. */
 type Entry = { tx: SignedTx; fee: bigint; addedAt: number };
 type SenderQueue = { address: Uint8Array; byNonce: Map<number, Entry>; fees: bigint };
 
@@ -99,7 +102,10 @@ export class Mempool {
     const senderId = bytesToHex(tx.senderAddress);
     const queue = this.senders.get(senderId);
     const waitingFees = queue?.fees ?? 0n;
-    if (account.balance < waitingFees + fee) {
+    // A seat holder's label transactions are paid from the task's escrow: they need no balance.
+    const sponsored = tx.tx.body.kind !== 'transfer' && this.deps.state !== undefined && feeSponsor(this.deps.state(), tx.senderAddress, tx.tx.body, fee) !== null;
+    const payerFee = sponsored ? 0n : fee;
+    if (account.balance < waitingFees + payerFee) {
       throw new TxError(
         { code: 'TX_CANNOT_PAY_FEE', detail: `fees due ${waitingFees + fee}` },
         `TX_CANNOT_PAY_FEE: this fee (${fee} units) and those of the sender's waiting transactions (${waitingFees}) exceed the balance ${account.balance}`,
@@ -115,11 +121,11 @@ export class Mempool {
     if (!verifyTxSignature(tx)) throw new TxError({ code: 'TX_BAD_SIGNATURE', detail: 'signature does not verify' }, 'TX_BAD_SIGNATURE: signature does not verify');
     this.makeRoom(tx, this.nextNonce(tx.senderAddress) === tx.tx.nonce);
 
-    const entry: Entry = { tx, fee, addedAt: this.deps.height() };
-    if (queue === undefined) this.senders.set(senderId, { address: tx.senderAddress, byNonce: new Map([[tx.tx.nonce, entry]]), fees: fee });
+    const entry: Entry = { tx, fee: payerFee, addedAt: this.deps.height() };
+    if (queue === undefined) this.senders.set(senderId, { address: tx.senderAddress, byNonce: new Map([[tx.tx.nonce, entry]]), fees: payerFee });
     else {
       queue.byNonce.set(tx.tx.nonce, entry);
-      queue.fees += fee;
+      queue.fees += payerFee;
     }
     this.byHash.set(bytesToHex(tx.hash), entry);
     this.totalBytes += tx.bytes.length;

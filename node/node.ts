@@ -97,6 +97,7 @@ export class TaggerNode {
         chainId: genesis.chainId,
         params: () => executor.params(),
         account: (address) => loadAccount(store.state, address),
+        state: () => store.state,
     height: () => store.head?.height ?? 0,
         log: log.child({ module: 'mempool' }),
       });

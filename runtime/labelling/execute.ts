@@ -4,7 +4,7 @@
  * See docs/spec/labelling.md §Transactions.
  */
 import { AMOUNT_MAX, addressToString, encode, equalBytes, merkleRoot, verifyMerkleProof } from '../../lib/index.ts';
-import type { StateView } from '../../state/index.ts';
+import type { StateReader, StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { TxFailure } from '../errors.ts';
 import { credit, debit, stake, unstake } from './annotators.ts';
@@ -34,8 +34,11 @@ import type { GoldEntry, LabelEntry, LabellingBody, NewItem } from './txs.ts';
 export type LabellingTxEnv = { height: number; params: LabellingParams };
 
 const Q16 = 65_536;
-/** Most seats one annotator may hold in one round (the Assignment record lists them). */
-export const SEATS_PER_ANNOTATOR_CEILING = 65_536;
+/**
+ * Most seats one annotator may hold in one round: one reveal transaction opens all of them, and
+ * 2,000 entries (≤ 40 bytes each) fit well inside the default 128 KiB transaction limit.
+ */
+export const SEATS_PER_ANNOTATOR_CEILING = 2_000;
 /** Classes of a single-choice schema, labels of a multi-label one. */
 export const CLASSES_MAX = { [SCHEMA.single]: 64, [SCHEMA.multi]: 16 } as const;
 
@@ -301,7 +304,7 @@ function openDispute(view: StateView, sender: Uint8Array, taskId: number, itemIn
  * Who pays a label transaction's fee: the task's escrow when the sender holds seats in that round
  * and its fee budget (seats × feePerSeat) has room; otherwise null (the sender pays).
  */
-export function feeSponsor(view: StateView, sender: Uint8Array, body: LabellingBody, fee: bigint): { task: Task; round: number } | null {
+export function feeSponsor(view: StateReader, sender: Uint8Array, body: LabellingBody, fee: bigint): { task: Task; round: number } | null {
   if (body.kind !== 'labelCommit' && body.kind !== 'labelReveal') return null;
   const task = loadTask(view, body.task);
   if (task === null || task.status !== TASK_STATUS.labelling || task.escrow < fee) return null;

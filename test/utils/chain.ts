@@ -31,6 +31,7 @@ export async function openTestChain(dir: string, genesis: Genesis, proposer: Key
     chainId: genesis.chainId,
     params: () => executor.params(),
     account: (a) => loadAccount(store.state, a),
+    state: () => store.state,
     height: () => store.head?.height ?? 0,
     log: nullLogger,
   });
