@@ -60,7 +60,7 @@ function setup(items: number): Setup {
     commitWindow: 1,
     revealWindow: 2, // the reveal block comes before revealEnd, whose block closes the round
     challengeWindow: 2,
-    seatsPerAnnotatorMax: 65_536,
+    seatsPerAnnotatorMax: 2_000,
   });
   const id = openTask(chain, requester, spec);
   while (chain.task(id).rounds === 0 || chain.round(id, 0).stage !== 1) chain.block(); // start and draw seats

@@ -48,9 +48,20 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** Big-endian unsigned 32-bit integer. */
 export function u32ToBytes(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
+  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+/** Writes `n` big-endian at `offset`. */
+export function writeU32(out: Uint8Array, offset: number, n: number): void {
+  out[offset] = (n >>> 24) & 0xff;
+  out[offset + 1] = (n >>> 16) & 0xff;
+  out[offset + 2] = (n >>> 8) & 0xff;
+  out[offset + 3] = n & 0xff;
+}
+
+/** Reads a big-endian u32 at `offset`. */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return (((bytes[offset] as number) << 24) >>> 0) + ((bytes[offset + 1] as number) << 16) + ((bytes[offset + 2] as number) << 8) + (bytes[offset + 3] as number);
 }
 
 export function utf8ToBytes(s: string): Uint8Array {

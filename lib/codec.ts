@@ -222,3 +222,19 @@ export class Reader {
     return this.next();
   }
 }
+
+/**
+ * Decodes a value read back from committed state: the size and every field's type are checked as
+ * in `decodeCanonical`, the canonical-form check is not. Only the runtime writes state, always
+ * through `encode`, and the state root authenticates what is stored, so a re-encoding per read
+ * would only cost time on the per-block hot paths.
+ */
+export function decodeStateValue<T>(bytes: Uint8Array, what: string, maxBytes: number, parse: (value: unknown) => T): T {
+  if (bytes.length > maxBytes) {
+    throw new CodecError(
+      { code: 'CODEC_TOO_LARGE', what, size: bytes.length, max: maxBytes },
+      `${what}: ${bytes.length} bytes exceeds the limit of ${maxBytes}`,
+    );
+  }
+  return parse(unpackOne(bytes, what));
+}

@@ -8,7 +8,18 @@ export const PREFIX = {
   global: 0x00,
   account: 0x01,
   validator: 0x02,
-  // 0x03–0x0f: staking (reserved).
+  /** Staking (runtime/staking; docs/spec/staking.md §State). 0x0e–0x0f stay reserved for it. */
+  stakingGlobal: 0x03,
+  stakingValidator: 0x04,
+  stakingValidatorIndex: 0x05,
+  stakingConsensus: 0x06,
+  delegation: 0x07,
+  unbonding: 0x08,
+  unbondingPool: 0x09,
+  stakingQueue: 0x0a,
+  signingInfo: 0x0b,
+  missedBlocks: 0x0c,
+  stakingHistory: 0x0d,
   /** Labelling (runtime/labelling): globals, tasks, items, rounds, seats, annotators, queues. */
   labellingGlobal: 0x10,
   task: 0x11,
@@ -21,6 +32,8 @@ export const PREFIX = {
   annotatorWeight: 0x18,
   labellingQueue: 0x19,
   labellingSchedule: 0x1a,
+  answer: 0x1b,
+  itemResult: 0x1c,
 } as const;
 
 export const PARAMS_KEY = concatBytes(Uint8Array.of(PREFIX.global), utf8ToBytes('params'));

@@ -9,12 +9,17 @@ import { assert, compareBytes } from '../lib/index.ts';
 /** Read access to committed state. */
 export type StateReader = {
   get(key: Uint8Array): Uint8Array | undefined;
+  /** Optional fast path for stacked readers: the same lookup, with the key's `keyId` computed once. */
+  getById?(id: string, key: Uint8Array): Uint8Array | undefined;
 };
 
 /** One change: a value, or null for a deletion. */
 export type StateWrite = readonly [key: Uint8Array, value: Uint8Array | null];
 
-function keyId(key: Uint8Array): string {
+/** A key as a string with one UTF-16 code unit per byte (latin1), for Map lookups. */
+export function keyId(key: Uint8Array): string {
+  // fromCharCode over the bytes is the same string as a latin1 decode, and faster for short keys.
+  if (key.length <= 256) return String.fromCharCode.apply(null, key as unknown as number[]);
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
@@ -30,9 +35,13 @@ export class StateView implements StateReader {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const change = this.changes.get(keyId(key));
+    return this.getById(keyId(key), key);
+  }
+
+  getById(id: string, key: Uint8Array): Uint8Array | undefined {
+    const change = this.changes.get(id);
     if (change !== undefined) return change.value ?? undefined;
-    return this.base.get(key);
+    return this.base.getById !== undefined ? this.base.getById(id, key) : this.base.get(key);
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
@@ -81,6 +90,10 @@ export class MapStateReader implements StateReader {
 
   get(key: Uint8Array): Uint8Array | undefined {
     return this.map.get(keyId(key));
+  }
+
+  getById(id: string): Uint8Array | undefined {
+    return this.map.get(id);
   }
 
   apply(writes: readonly StateWrite[]): void {

@@ -11,7 +11,7 @@ import {
   epochOf,
   loadAnnotator,
   loadAssignment,
-  loadItem,
+  loadItemWithAnswers,
   loadLabellingParams,
   loadReputation,
   loadRound,
@@ -69,7 +69,7 @@ function roundOf(state: StateReader, task: number, round: number): Round {
 }
 
 function itemOf(state: StateReader, task: number, index: number): ItemJson {
-  const item = loadItem(state, task, index);
+  const item = loadItemWithAnswers(state, task, index);
   if (item === null) throw new RpcError({ code: 'ITEM_NOT_FOUND', task, item: index }, `task ${task} has no item ${index}`);
   return itemToJson(task, index, item);
 }

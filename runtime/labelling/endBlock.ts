@@ -9,8 +9,8 @@
  *   5. finish tasks whose challenge window is over (refund unused escrow).
  * Everything iterates queues, lists and arrays in index order: no unordered iteration, no floats.
  */
-import { addressToString, assert, bytesToHex, equalBytes, U32_MAX } from '../../lib/index.ts';
-import { loadSupply, saveSupply, type StateView } from '../../state/index.ts';
+import { addressToString, assert, equalBytes, U32_MAX } from '../../lib/index.ts';
+import { keyId, loadSupply, saveSupply, type StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { aggregate, aggregateMultiLabel, type AggregateConfig, type AnnotatorPrior, type ItemResult } from './aggregate.ts';
 import {
@@ -37,12 +37,14 @@ import {
   loadAnnotator,
   loadAssignment,
   loadItem,
+  loadItemWithAnswers,
   loadRound,
   loadTask,
   roundItemAt,
   saveAmount,
   saveAssignment,
   saveItem,
+  saveItemResult,
   saveRound,
   saveRoundItem,
   saveTask,
@@ -63,6 +65,17 @@ const Q16n = 65_536n;
 export const DRAW_ATTEMPTS = 16;
 /** Seats added per item by an extension round. */
 export const EXTENSION_SEATS = 2;
+
+/** Map ids of addresses (latin1 strings), memoised per byte array: a chunk looks a seat up several times. */
+const ids = new WeakMap<Uint8Array, string>();
+function idOf(address: Uint8Array): string {
+  let id = ids.get(address);
+  if (id === undefined) {
+    id = keyId(address);
+    ids.set(address, id);
+  }
+  return id;
+}
 
 type Ctx = { view: StateView; height: number; seed: Uint8Array; params: LabellingParams; events: ChainEvent[] };
 
@@ -147,7 +160,7 @@ function drawSeats(ctx: Ctx): void {
           const who = drawEligible(ctx, task, round, added, assignments, itemIndex, added.length, attempt);
           if (who === null) continue;
           added.push({ annotator: who, round: roundNo, answer: -1 });
-          const id = bytesToHex(who);
+          const id = idOf(who);
           const entry = assignments.get(id) ?? { who, a: loadAssignment(ctx.view, taskId, roundNo, who) ?? emptyAssignment() };
           entry.a = { ...entry.a, items: [...entry.a.items, itemIndex] };
           assignments.set(id, entry);
@@ -207,7 +220,7 @@ function drawEligible(
   if (seats.some((s) => equalBytes(s.annotator, who))) return null;
   const a = loadAnnotator(ctx.view, who);
   if (a === null || a.stake < task.spec.annotatorStake) return null;
-  const held = assignments.get(bytesToHex(who))?.a.items.length ?? loadAssignment(ctx.view, task.id, round.round, who)?.items.length ?? 0;
+  const held = assignments.get(idOf(who))?.a.items.length ?? loadAssignment(ctx.view, task.id, round.round, who)?.items.length ?? 0;
   if (held >= task.spec.seatsPerAnnotatorMax) return null;
   return who;
 }
@@ -276,7 +289,7 @@ class Ledger {
   }
 
   annotator(who: Uint8Array): { who: Uint8Array; a: Annotator; dirty: boolean } {
-    const id = bytesToHex(who);
+    const id = idOf(who);
     let entry = this.annotators.get(id);
     if (entry === undefined) {
       const a = loadAnnotator(this.ctx.view, who);
@@ -295,7 +308,7 @@ class Ledger {
 
   credit(who: Uint8Array, amount: bigint): void {
     if (amount === 0n) return;
-    const id = bytesToHex(who);
+    const id = idOf(who);
     const entry = this.credits.get(id) ?? { who, amount: 0n };
     entry.amount += amount;
     this.credits.set(id, entry);
@@ -341,7 +354,7 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
   let task = taskRecord;
   const spec = task.spec;
   const items = indices.map((i) => {
-    const item = loadItem(ctx.view, task.id, i);
+    const item = loadItemWithAnswers(ctx.view, task.id, i);
     assert(item !== null, `close: item ${task.id}/${i} missing`);
     return item;
   });
@@ -354,7 +367,7 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
   const position = new Map<string, number>();
   for (const item of items) {
     for (const seat of item.seats) {
-      const id = bytesToHex(seat.annotator);
+      const id = idOf(seat.annotator);
       if (!position.has(id)) {
         position.set(id, order.length);
         order.push(seat.annotator);
@@ -405,7 +418,7 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
       finalized++;
       addReputation(spec.schema, spec.classes, item, label, result.posteriors, position, repDeltas);
     } else low++;
-    saveItem(ctx.view, task.id, index, {
+    saveItemResult(ctx.view, task.id, index, {
       ...item,
       status: outcome === 'final' ? ITEM_STATUS.final : ITEM_STATUS.lowConfidence,
       label,
@@ -465,7 +478,7 @@ function aggregateItems(
 ): Array<{ label: number; confidenceQ16: number; posteriors: number[][] }> {
   const config = aggregationConfig(ctx.params);
   const answersOf = (item: Item): Array<{ annotator: number; value: number }> =>
-    item.seats.filter((s) => s.answer >= 0).map((s) => ({ annotator: position.get(bytesToHex(s.annotator)) as number, value: s.answer }));
+    item.seats.filter((s) => s.answer >= 0).map((s) => ({ annotator: position.get(idOf(s.annotator)) as number, value: s.answer }));
   if (schema === SCHEMA.single) {
     const out = aggregate(
       classes,
@@ -513,7 +526,7 @@ function boundCounts(counts: number[]): number[] {
 function addReputation(schema: number, classes: number, item: Item, label: number, posteriors: number[][], position: Map<string, number>, deltas: number[][]): void {
   for (const seat of item.seats) {
     if (seat.answer < 0) continue;
-    const counts = deltas[position.get(bytesToHex(seat.annotator)) as number] as number[];
+    const counts = deltas[position.get(idOf(seat.annotator)) as number] as number[];
     if (schema === SCHEMA.single) {
       const K = classes;
       for (let k = 0; k < K; k++) {
@@ -553,37 +566,43 @@ function settleItem(
   const { spec } = task;
   const params = ctx.params;
   const base = spec.annotatorStake;
+  const slashNonReveal = (base * BigInt(params.slashNonRevealBps)) / 10_000n;
+  const slashGold = (base * BigInt(params.slashGoldWrongBps)) / 10_000n;
+  const slashDeviation = (base * BigInt(params.slashDeviationBps)) / 10_000n;
   let paid = 0n;
   let pot = 0n;
   const coherent: Uint8Array[] = [];
   for (const seat of item.seats) {
     const who = seat.annotator;
     if (seat.answer < 0) {
-      pot += ledger.slash(who, (base * BigInt(params.slashNonRevealBps)) / 10_000n);
+      pot += ledger.slash(who, slashNonReveal);
       continue;
     }
     let reward = spec.rewardPerAnswer;
     const agrees = seat.answer === label;
+    // The ledger's annotator records are its own decoded copies: updated in place.
+    const entry = ledger.annotator(who);
+    entry.dirty = true;
     if (outcome === 'final') {
-      ledger.update(who, (a) => ({
-        ...a,
-        scored: Math.min(U32_MAX, a.scored + 1),
-        goldSeen: item.gold >= 0 ? Math.min(U32_MAX, a.goldSeen + 1) : a.goldSeen,
-        goldCorrect: item.gold >= 0 && agrees ? Math.min(U32_MAX, a.goldCorrect + 1) : a.goldCorrect,
-      }));
+      const a = entry.a;
+      a.scored = Math.min(U32_MAX, a.scored + 1);
+      if (item.gold >= 0) {
+        a.goldSeen = Math.min(U32_MAX, a.goldSeen + 1);
+        if (agrees) a.goldCorrect = Math.min(U32_MAX, a.goldCorrect + 1);
+      }
       if (agrees) {
         coherent.push(who);
-        const q = qualities[position.get(bytesToHex(who)) as number] as bigint;
+        const q = qualities[position.get(idOf(who)) as number] as bigint;
         reward += (spec.bonusPerAnswer * q) / Q16n;
         ledger.emit(who);
       } else if (item.gold >= 0) {
-        pot += ledger.slash(who, (base * BigInt(params.slashGoldWrongBps)) / 10_000n);
+        pot += ledger.slash(who, slashGold);
       } else if (confidence >= params.deviationSlashConfidenceQ16) {
-        pot += ledger.slash(who, (base * BigInt(params.slashDeviationBps)) / 10_000n);
+        pot += ledger.slash(who, slashDeviation);
       }
     }
     ledger.credit(who, reward);
-    ledger.update(who, (a) => ({ ...a, earned: a.earned + reward }));
+    entry.a.earned += reward;
     paid += reward;
   }
   assert(paid <= task.escrow, `settle: task ${task.id} escrow ${task.escrow} cannot pay ${paid}`);
@@ -621,7 +640,7 @@ function settleDispute(ctx: Ctx, round: Round, itemIndex: number): void {
   const dispute = round.dispute;
   assert(dispute !== null, 'settleDispute: not a dispute round');
   const taskRecord = loadTask(ctx.view, round.task);
-  const item = loadItem(ctx.view, round.task, itemIndex);
+  const item = loadItemWithAnswers(ctx.view, round.task, itemIndex);
   assert(taskRecord !== null && item !== null, 'settleDispute: task or item missing');
   let task = taskRecord;
   const params = ctx.params;
@@ -669,7 +688,7 @@ function settleDispute(ctx: Ctx, round: Round, itemIndex: number): void {
   }
   distributeSlash(ledger, pot, coherentPanel, params);
   ledger.flush();
-  saveItem(ctx.view, round.task, itemIndex, { ...item, label: newLabel, confidenceQ16: confidence, disputeRound: -1, disputed: true });
+  saveItemResult(ctx.view, round.task, itemIndex, { ...item, label: newLabel, confidenceQ16: confidence, disputeRound: -1, disputed: true });
   task = { ...task, disputesOpen: task.disputesOpen - 1, slashed: task.slashed + ledger.slashed };
   saveTask(ctx.view, task);
   ctx.events.push(

@@ -3,7 +3,7 @@
  * TxFailure with a receipt code; applyTx runs it in a forked view, so a failure leaves nothing.
  * See docs/spec/labelling.md §Transactions.
  */
-import { AMOUNT_MAX, addressToString, encode, equalBytes, merkleRoot, verifyMerkleProof } from '../../lib/index.ts';
+import { AMOUNT_MAX, addressToString, encode, equalBytes, merkleRoot, verifyMerkleProof, writeU32 } from '../../lib/index.ts';
 import type { StateReader, StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { TxFailure } from '../errors.ts';
@@ -18,11 +18,14 @@ import {
   loadAssignment,
   loadCounter,
   loadItem,
+  loadItemWithAnswers,
   loadRound,
   loadTask,
+  saveAnswer,
   saveAssignment,
   saveCounter,
   saveItem,
+  saveItemResult,
   saveRound,
   saveRoundItem,
   saveTask,
@@ -194,9 +197,20 @@ function commitLabels(view: StateView, sender: Uint8Array, taskId: number, round
   return [ev('labels_committed', [['task', String(taskId)], ['round', String(round)], ['annotator', addressToString(sender)], ['count', String(count)]])];
 }
 
-/** The leaf an annotator commits for one label: binds task, round and annotator so commits cannot be copied. */
+/**
+ * The leaf an annotator commits for one label: u32 task ‖ u32 round ‖ annotator (20 bytes) ‖
+ * u32 item ‖ u32 label ‖ salt, integers big-endian. Binding task, round and annotator means a
+ * commitment cannot be copied.
+ */
 export function labelLeaf(task: number, round: number, annotator: Uint8Array, entry: LabelEntry): Uint8Array {
-  return encode([task, round, annotator, entry.item, entry.label, entry.salt]);
+  const out = new Uint8Array(36 + entry.salt.length);
+  writeU32(out, 0, task);
+  writeU32(out, 4, round);
+  out.set(annotator, 8);
+  writeU32(out, 28, entry.item);
+  writeU32(out, 32, entry.label);
+  out.set(entry.salt, 36);
+  return out;
 }
 
 export function labelValid(spec: TaskSpec, label: number): boolean {
@@ -223,12 +237,8 @@ function revealLabels(view: StateView, sender: Uint8Array, taskId: number, round
     seen.add(e.item);
     if (!labelValid(task.spec, e.label)) throw new TxFailure('LABEL_OUT_OF_RANGE');
   }
-  for (const e of entries) {
-    const item = loadItem(view, taskId, e.item);
-    if (item === null) throw new TxFailure('LABEL_ITEM_NOT_ASSIGNED');
-    const seats = item.seats.map((s) => (s.round === round && equalBytes(s.annotator, sender) ? { ...s, answer: e.label } : s));
-    saveItem(view, taskId, e.item, { ...item, seats });
-  }
+  // Every entry is one of this round's seats (the assignment lists them), so its item is open.
+  for (const e of entries) saveAnswer(view, taskId, e.item, sender, e.label);
   saveAssignment(view, taskId, round, sender, { ...a, revealed: true });
   return [ev('labels_revealed', [['task', String(taskId)], ['round', String(round)], ['annotator', addressToString(sender)], ['count', String(entries.length)]])];
 }
@@ -261,7 +271,7 @@ function revealGold(view: StateView, sender: Uint8Array, taskId: number, goldCou
 function openDispute(view: StateView, sender: Uint8Array, taskId: number, itemIndex: number, bond: bigint, env: LabellingTxEnv): ChainEvent[] {
   const task = loadTask(view, taskId);
   if (task === null) throw new TxFailure('TASK_NOT_FOUND');
-  const item = loadItem(view, taskId, itemIndex);
+  const item = loadItemWithAnswers(view, taskId, itemIndex);
   if (item === null || item.status === ITEM_STATUS.open) throw new TxFailure('DISPUTE_NOT_FINAL');
   if (task.status !== TASK_STATUS.labelling && task.status !== TASK_STATUS.finalizing) throw new TxFailure('TASK_WRONG_STATUS');
   if (env.height > item.finalHeight + task.spec.challengeWindow) throw new TxFailure('DISPUTE_WINDOW_CLOSED');
@@ -285,7 +295,7 @@ function openDispute(view: StateView, sender: Uint8Array, taskId: number, itemIn
     dispute: { challenger: sender, bond },
   });
   saveRoundItem(view, taskId, round, 0, itemIndex);
-  saveItem(view, taskId, itemIndex, { ...item, disputeRound: round });
+  saveItemResult(view, taskId, itemIndex, { ...item, disputeRound: round });
   saveTask(view, { ...task, rounds: task.rounds + 1, disputesOpen: task.disputesOpen + 1 });
   queuePush(view, QUEUE.draw, [taskId, round]);
   return [

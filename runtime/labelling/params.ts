@@ -59,7 +59,7 @@ export const DEFAULT_LABELLING_PARAMS: LabellingParams = {
   itemsPerTaskMax: 100_000,
   answersCeiling: 32,
   windowBlocksMax: 100_000,
-  emIterations: 5,
+  emIterations: 3,
   evidenceCapQ16: 58_982, // 0.9
   probationCapQ16: 45_875, // 0.7
   deviationSlashConfidenceQ16: 62_259, // 0.95

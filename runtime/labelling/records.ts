@@ -6,9 +6,11 @@ import {
   ADDRESS_BYTES,
   Reader,
   assert,
+  readU32,
+  writeU32,
   amountToBytes,
   concatBytes,
-  decodeCanonical,
+  decodeStateValue,
   encode,
   u32ToBytes,
   utf8ToBytes,
@@ -158,12 +160,23 @@ function key(prefix: number, ...parts: Uint8Array[]): Uint8Array {
 
 export const taskKey = (id: number): Uint8Array => key(PREFIX.task, u32ToBytes(id));
 export const itemKey = (task: number, index: number): Uint8Array => key(PREFIX.item, u32ToBytes(task), u32ToBytes(index));
+export const itemResultKey = (task: number, index: number): Uint8Array => key(PREFIX.itemResult, u32ToBytes(task), u32ToBytes(index));
 export const roundKey = (task: number, round: number): Uint8Array => key(PREFIX.round, u32ToBytes(task), u32ToBytes(round));
 export const roundItemKey = (task: number, round: number, i: number): Uint8Array =>
   key(PREFIX.roundItem, u32ToBytes(task), u32ToBytes(round), u32ToBytes(i));
 export const assignmentKey = (task: number, round: number, annotator: Uint8Array): Uint8Array =>
   key(PREFIX.assignment, u32ToBytes(task), u32ToBytes(round), annotator);
 export const annotatorKey = (address: Uint8Array): Uint8Array => key(PREFIX.annotator, address);
+
+/** task ‖ item ‖ annotator → the revealed answer (4 bytes, big-endian). Built in one allocation: reveals write many. */
+export function answerKey(task: number, item: number, annotator: Uint8Array): Uint8Array {
+  const out = new Uint8Array(9 + ADDRESS_BYTES);
+  out[0] = PREFIX.answer;
+  writeU32(out, 1, task);
+  writeU32(out, 5, item);
+  out.set(annotator, 9);
+  return out;
+}
 export const reputationKey = (address: Uint8Array, classes: number): Uint8Array => key(PREFIX.reputation, address, Uint8Array.of(classes));
 export const weightNodeKey = (node: number): Uint8Array => key(PREFIX.annotatorWeight, u32ToBytes(node));
 export const annotatorByIndexKey = (index: number): Uint8Array => key(PREFIX.annotatorWeight, utf8ToBytes('i'), u32ToBytes(index));
@@ -239,7 +252,7 @@ export function encodeTask(t: Task): Uint8Array {
 }
 
 export function decodeTask(bytes: Uint8Array): Task {
-  return decodeCanonical(bytes, 'Task', RECORD_BYTES_MAX, (v) => {
+  return decodeStateValue(bytes, 'Task', RECORD_BYTES_MAX, (v) => {
     const r = Reader.array(v, 'Task', 13);
     return {
       id: r.u32('id'),
@@ -256,47 +269,57 @@ export function decodeTask(bytes: Uint8Array): Task {
       paid: r.amount('paid'),
       slashed: r.amount('slashed'),
     };
-  }, encodeTask);
+  });
 }
 
-/** Answers are stored +1 so that "none" (-1) is a u32 0. */
-export function encodeItem(i: Item): Uint8Array {
-  return encode([
-    i.contentHash,
-    i.uri,
-    i.status,
-    i.seats.map((s) => [s.annotator, s.round, s.answer + 1]),
-    i.gold + 1,
-    i.label + 1,
-    i.confidenceQ16,
-    i.finalHeight,
-    i.disputeRound + 1,
-    i.disputed,
-  ]);
+/**
+ * An item is stored as two records: its body (content hash, URI, seats, gold) under `itemKey`, and
+ * its outcome (status, label, confidence, final height, dispute) under `itemResultKey`, absent
+ * while the item is open and undisputed — closing an item rewrites only the small one. "None"
+ * values (-1) are stored +1 so that they are a u32 0. Seats' answers live under `answerKey`, so a
+ * reveal writes 4 bytes per label.
+ */
+export function encodeItemBody(i: Item): Uint8Array {
+  return encode([i.contentHash, i.uri, i.seats.map((s) => [s.annotator, s.round]), i.gold + 1]);
+}
+
+export function encodeItemResult(i: Item): Uint8Array {
+  return encode([i.status, i.label + 1, i.confidenceQ16, i.finalHeight, i.disputeRound + 1, i.disputed]);
 }
 
 export const ITEM_URI_BYTES_MAX = 256;
 export const SEATS_PER_ITEM_MAX = 128;
 
-export function decodeItem(bytes: Uint8Array): Item {
-  return decodeCanonical(bytes, 'Item', RECORD_BYTES_MAX, (v) => {
-    const r = Reader.array(v, 'Item', 10);
+type ItemResult = Pick<Item, 'status' | 'label' | 'confidenceQ16' | 'finalHeight' | 'disputeRound' | 'disputed'>;
+const OPEN_RESULT: ItemResult = { status: ITEM_STATUS.open, label: -1, confidenceQ16: 0, finalHeight: 0, disputeRound: -1, disputed: false };
+
+function decodeItemBody(bytes: Uint8Array): Pick<Item, 'contentHash' | 'uri' | 'seats' | 'gold'> {
+  return decodeStateValue(bytes, 'Item', RECORD_BYTES_MAX, (v) => {
+    const r = Reader.array(v, 'Item', 4);
     return {
       contentHash: r.bytes('contentHash', 32),
       uri: r.str('uri', ITEM_URI_BYTES_MAX),
-      status: r.u32('status', 2) as ItemStatus,
       seats: r.list('seats', SEATS_PER_ITEM_MAX, (s) => {
-        const sr = Reader.array(s, 'Seat', 3);
-        return { annotator: sr.bytes('annotator', ADDRESS_BYTES), round: sr.u32('round'), answer: sr.u32('answer') - 1 };
+        const sr = Reader.array(s, 'Seat', 2);
+        return { annotator: sr.bytes('annotator', ADDRESS_BYTES), round: sr.u32('round'), answer: -1 };
       }),
       gold: r.u32('gold') - 1,
+    };
+  });
+}
+
+function decodeItemResult(bytes: Uint8Array): ItemResult {
+  return decodeStateValue(bytes, 'ItemResult', 64, (v) => {
+    const r = Reader.array(v, 'ItemResult', 6);
+    return {
+      status: r.u32('status', 2) as ItemStatus,
       label: r.u32('label') - 1,
       confidenceQ16: r.u32('confidenceQ16'),
       finalHeight: r.u32('finalHeight'),
       disputeRound: r.u32('disputeRound') - 1,
       disputed: r.bool('disputed'),
     };
-  }, encodeItem);
+  });
 }
 
 export function encodeRound(x: Round): Uint8Array {
@@ -316,7 +339,7 @@ export function encodeRound(x: Round): Uint8Array {
 }
 
 export function decodeRound(bytes: Uint8Array): Round {
-  return decodeCanonical(bytes, 'Round', 1024, (v) => {
+  return decodeStateValue(bytes, 'Round', 1024, (v) => {
     const r = Reader.array(v, 'Round', 11);
     const base = {
       task: r.u32('task'),
@@ -339,7 +362,7 @@ export function decodeRound(bytes: Uint8Array): Round {
       Reader.array(raw, 'Dispute', 0);
     }
     return { ...base, dispute };
-  }, encodeRound);
+  });
 }
 
 export function encodeAssignment(a: Assignment): Uint8Array {
@@ -347,7 +370,7 @@ export function encodeAssignment(a: Assignment): Uint8Array {
 }
 
 export function decodeAssignment(bytes: Uint8Array): Assignment {
-  return decodeCanonical(bytes, 'Assignment', RECORD_BYTES_MAX, (v) => {
+  return decodeStateValue(bytes, 'Assignment', RECORD_BYTES_MAX, (v) => {
     const r = Reader.array(v, 'Assignment', 5);
     const items = r.list('items', 65_536, (x, i) => Reader.array([x], 'Assignment', 1).u32(`items[${i}]`));
     const root = r.bytesMax('commitRoot', 32);
@@ -358,7 +381,7 @@ export function decodeAssignment(bytes: Uint8Array): Assignment {
       revealed: r.bool('revealed'),
       feeSpent: r.amount('feeSpent'),
     };
-  }, encodeAssignment);
+  });
 }
 
 export function encodeAnnotator(a: Annotator): Uint8Array {
@@ -375,7 +398,7 @@ export function encodeAnnotator(a: Annotator): Uint8Array {
 }
 
 export function decodeAnnotator(bytes: Uint8Array): Annotator {
-  return decodeCanonical(bytes, 'Annotator', 4096, (v) => {
+  return decodeStateValue(bytes, 'Annotator', 4096, (v) => {
     const r = Reader.array(v, 'Annotator', 8);
     return {
       index: r.u32('index'),
@@ -390,7 +413,7 @@ export function decodeAnnotator(bytes: Uint8Array): Annotator {
       earned: r.amount('earned'),
       slashedTotal: r.amount('slashedTotal'),
     };
-  }, encodeAnnotator);
+  });
 }
 
 export function encodeReputation(x: Reputation): Uint8Array {
@@ -398,11 +421,11 @@ export function encodeReputation(x: Reputation): Uint8Array {
 }
 
 export function decodeReputation(bytes: Uint8Array): Reputation {
-  return decodeCanonical(bytes, 'Reputation', 64 * 1024, (v) => {
+  return decodeStateValue(bytes, 'Reputation', 64 * 1024, (v) => {
     const r = Reader.array(v, 'Reputation', 2);
     const counts = r.list('counts', 64 * 64, (x, i) => Reader.array([x], 'Reputation', 1).u32(`counts[${i}]`));
     return { counts, epoch: r.u32('epoch') };
-  }, encodeReputation);
+  });
 }
 
 // ── typed access ────────────────────────────────────────────────────────────────────────────────
@@ -415,7 +438,6 @@ function loader<T>(decode: (b: Uint8Array) => T) {
 }
 
 const getTask = loader(decodeTask);
-const getItem = loader(decodeItem);
 const getRound = loader(decodeRound);
 const getAssignment = loader(decodeAssignment);
 const getAnnotator = loader(decodeAnnotator);
@@ -423,8 +445,42 @@ const getReputation = loader(decodeReputation);
 
 export const loadTask = (s: StateReader, id: number): Task | null => getTask(s, taskKey(id));
 export const saveTask = (v: StateView, t: Task): void => v.set(taskKey(t.id), encodeTask(t));
-export const loadItem = (s: StateReader, task: number, index: number): Item | null => getItem(s, itemKey(task, index));
-export const saveItem = (v: StateView, task: number, index: number, i: Item): void => v.set(itemKey(task, index), encodeItem(i));
+/** The item (body and outcome); seats' answers are -1 here (see `loadItemWithAnswers`). */
+export function loadItem(s: StateReader, task: number, index: number): Item | null {
+  const body = s.get(itemKey(task, index));
+  if (body === undefined) return null;
+  const result = s.get(itemResultKey(task, index));
+  return { ...decodeItemBody(body), ...(result === undefined ? OPEN_RESULT : decodeItemResult(result)) };
+}
+
+/** The item with each seat's revealed answer (-1 where none was revealed). */
+export function loadItemWithAnswers(s: StateReader, task: number, index: number): Item | null {
+  const item = loadItem(s, task, index);
+  if (item === null) return null;
+  return { ...item, seats: item.seats.map((seat) => ({ ...seat, answer: loadAnswer(s, task, index, seat.annotator) })) };
+}
+
+export function loadAnswer(s: StateReader, task: number, item: number, annotator: Uint8Array): number {
+  const bytes = s.get(answerKey(task, item, annotator));
+  return bytes === undefined ? -1 : readU32(bytes, 0);
+}
+
+export function saveAnswer(v: StateView, task: number, item: number, annotator: Uint8Array, answer: number): void {
+  const value = new Uint8Array(4);
+  writeU32(value, 0, answer);
+  v.set(answerKey(task, item, annotator), value);
+}
+/** Writes the item's body and outcome. */
+export function saveItem(v: StateView, task: number, index: number, i: Item): void {
+  v.set(itemKey(task, index), encodeItemBody(i));
+  saveItemResult(v, task, index, i);
+}
+
+/** Writes only the item's outcome (status, label, confidence, final height, dispute). */
+export function saveItemResult(v: StateView, task: number, index: number, i: Item): void {
+  if (i.status === ITEM_STATUS.open && i.disputeRound === -1 && !i.disputed) v.delete(itemResultKey(task, index));
+  else v.set(itemResultKey(task, index), encodeItemResult(i));
+}
 export const loadRound = (s: StateReader, task: number, round: number): Round | null => getRound(s, roundKey(task, round));
 export const saveRound = (v: StateView, x: Round): void => v.set(roundKey(x.task, x.round), encodeRound(x));
 export const loadAssignment = (s: StateReader, task: number, round: number, who: Uint8Array): Assignment | null =>
@@ -443,7 +499,7 @@ export function roundItemAt(state: StateReader, task: number, round: Round, i: n
   if (round.round === 0) return i;
   const bytes = state.get(roundItemKey(task, round.round, i));
   assert(bytes !== undefined, `round item ${task}/${round.round}/${i} missing`);
-  return decodeCanonical(bytes, 'RoundItem', 16, (v) => Reader.array(v, 'RoundItem', 1).u32('item'), (x) => encode([x]));
+  return decodeStateValue(bytes, 'RoundItem', 16, (v) => Reader.array(v, 'RoundItem', 1).u32('item'));
 }
 
 export function saveRoundItem(view: StateView, task: number, round: number, i: number, item: number): void {
@@ -454,7 +510,7 @@ export function saveRoundItem(view: StateView, task: number, round: number, i: n
 
 export function loadCounter(state: StateReader, name: string): number {
   const bytes = state.get(globalKey(name));
-  return bytes === undefined ? 0 : decodeCanonical(bytes, 'Counter', 16, (v) => Reader.array(v, 'Counter', 1).u32('n'), (n) => encode([n]));
+  return bytes === undefined ? 0 : decodeStateValue(bytes, 'Counter', 16, (v) => Reader.array(v, 'Counter', 1).u32('n'));
 }
 
 export function saveCounter(view: StateView, name: string, n: number): void {
@@ -465,7 +521,7 @@ export function loadAmount(state: StateReader, name: string): bigint {
   const bytes = state.get(globalKey(name));
   return bytes === undefined
     ? 0n
-    : decodeCanonical(bytes, 'Amount', 64, (v) => Reader.array(v, 'Amount', 1).amount('n'), (n) => encode([amountToBytes(n)]));
+    : decodeStateValue(bytes, 'Amount', 64, (v) => Reader.array(v, 'Amount', 1).amount('n'));
 }
 
 export function saveAmount(view: StateView, name: string, n: bigint): void {

@@ -9,7 +9,7 @@ import {
   goldLeaf,
   labelLeaf,
   loadAssignment,
-  loadItem,
+  loadItemWithAnswers,
   loadRound,
   loadTask,
   signTx,
@@ -109,7 +109,7 @@ export class LabellingChain {
   }
 
   item(task: number, index: number) {
-    const i = loadItem(this.state, task, index);
+    const i = loadItemWithAnswers(this.state, task, index);
     if (i === null) throw new Error(`item ${task}/${index} missing`);
     return i;
   }
