@@ -1,6 +1,6 @@
 /** The node's implementation of the RPC facade, reading from the store and the mempool. */
 import { assert, equalBytes } from '../lib/index.ts';
-import { blockHash, decodeBlock, decodeReceipt, decodeSignedTx } from '../runtime/index.ts';
+import { ZERO_HASH, blockHash, decodeBlock, decodeReceipt, decodeReceipts, decodeSignedTx } from '../runtime/index.ts';
 import { loadAccount, type ChainStore } from '../state/index.ts';
 import { decodeCommit } from '../consensus/index.ts';
 import type { AccountView, BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/index.ts';
@@ -70,6 +70,12 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
       const receipt = decodeReceipt(at.receiptBytes);
       assert(equalBytes(tx.hash, hash) && equalBytes(receipt.txHash, hash), 'index points at the wrong transaction');
       return { tx, height: at.height, index: at.index, blockHash: at.blockHash, receipt };
+    },
+    async blockEvents(height: number) {
+      const bytes = await store.receiptsBytes(height);
+      if (bytes === undefined) return undefined;
+      // End-of-block events are the receipts with a zero transaction hash, after the transactions' own.
+      return decodeReceipts(bytes).filter((r) => equalBytes(r.txHash, ZERO_HASH)).flatMap((r) => r.events);
     },
     isPending(hash: Uint8Array) {
       return mempool.has(hash);

@@ -3,7 +3,7 @@
  * a fake). The RPC never touches the database, the network or consensus directly.
  */
 import type { Account, StateProof, StateReader } from '../state/index.ts';
-import type { Block, Receipt, SignedTx } from '../runtime/index.ts';
+import type { Block, ChainEvent, Receipt, SignedTx } from '../runtime/index.ts';
 
 export type NodeStatus = {
   chainId: string;
@@ -51,6 +51,8 @@ export type RpcDeps = {
   blockByHeight(height: number): Promise<BlockView | undefined>;
   blockByHash(hash: Uint8Array): Promise<BlockView | undefined>;
   tx(hash: Uint8Array): Promise<TxView | undefined>;
+  /** Events of the block's end-of-block work (labelling rounds drawn and closed, tasks done…); undefined if no such block. */
+  blockEvents(height: number): Promise<ChainEvent[] | undefined>;
   /** True if the transaction is waiting in the mempool. */
   isPending(hash: Uint8Array): boolean;
   /** Proof for `key` against the latest committed state root. */

@@ -166,7 +166,7 @@ export function txToJson(signed: SignedTx): TxJson {
   return { ...base, ...bodyToJson(tx.body) };
 }
 
-function eventToJson(e: ChainEvent): EventJson {
+export function eventToJson(e: ChainEvent): EventJson {
   // fromEntries makes own data properties: an attribute called "__proto__" stays an attribute.
   return { type: e.type, attributes: Object.fromEntries(e.attributes) };
 }

@@ -5,7 +5,7 @@ import { decodeSignedTx } from '../../runtime/index.ts';
 import type { BlockView } from '../deps.ts';
 import { RpcError } from '../errors.ts';
 import { ERROR_REPLIES, HASH_PARAM, HEIGHT_PARAM, ref } from '../schemas.ts';
-import { blockToJson, type BlockJson } from '../views.ts';
+import { blockToJson, eventToJson, type BlockJson, type EventJson } from '../views.ts';
 import type { RoutesOpts } from './status.ts';
 
 type FullQuery = { full: boolean };
@@ -80,6 +80,27 @@ export const blockRoutes: FastifyPluginAsync<RoutesOpts> = async (app, { deps })
     async (req): Promise<BlockJson> => {
       const hash = hexToBytes(req.params.hash);
       return found(await deps.blockByHash(hash), req.query.full, null, '0x' + bytesToHex(hash));
+    },
+  );
+
+  app.get<{ Params: { height: string } }>(
+    '/v1/blocks/:height/events',
+    {
+      schema: {
+        tags: ['blocks'],
+        summary: "Events of a block's end-of-block work: labelling rounds drawn and closed, tasks started and done, disputes settled, stake released",
+        params: { type: 'object', additionalProperties: false, required: ['height'], properties: { height: HEIGHT_PARAM } },
+        response: {
+          200: { type: 'object', additionalProperties: false, required: ['height', 'events'], properties: { height: { type: 'integer' }, events: { type: 'array', items: ref('Event') } } },
+          ...ERROR_REPLIES,
+        },
+      },
+    },
+    async (req): Promise<{ height: number; events: EventJson[] }> => {
+      const height = Number(req.params.height);
+      const events = height > U32_MAX ? undefined : await deps.blockEvents(height);
+      if (events === undefined) throw notFound(height, null);
+      return { height, events: events.map(eventToJson) };
     },
   );
 };

@@ -131,6 +131,7 @@ export function createFake(overrides: Partial<RpcDeps> = {}): Fake {
       return { ...account, pendingNonce };
     },
     blockByHeight: async (height) => (height === 1 ? block : undefined),
+    blockEvents: async (height) => (height === 1 ? [{ type: 'task_done', attributes: [['task', '1'], ['refund', '0'], ['lowConfidence', '0']] }] : undefined),
     blockByHash: async (h) => (bytesToHex(h) === bytesToHex(hash) ? block : undefined),
     tx: async (h) => (bytesToHex(h) === bytesToHex(committed.hash) ? txView : undefined),
     isPending: (h) => pending.has(bytesToHex(h)),

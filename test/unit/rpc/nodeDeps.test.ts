@@ -4,10 +4,11 @@
  */
 import t from 'tap';
 import { ONE_TAG, addressToString, bytesToHex, sha256 } from '../../../lib/index.ts';
-import { decodeBlock, decodeReceipts, encodeReceipt } from '../../../runtime/index.ts';
+import { decodeBlock, decodeReceipts, encodeReceipt, signTx, type TxBody } from '../../../runtime/index.ts';
 import { buildServer, type AccountJson, type CommittedTxJson } from '../../../rpc/index.ts';
 import { createRpcDeps } from '../../../node/rpcDeps.ts';
 import { openTestChain } from '../../utils/chain.ts';
+import { itemsFor, taskSpec } from '../../utils/labelling.ts';
 import { GENESIS_TIME_MS, fixedKey, makeGenesis, signedTransfer } from '../../utils/factories.ts';
 
 const alice = fixedKey(1);
@@ -83,4 +84,22 @@ t.test('account(): pendingNonce from the mempool', async (t) => {
   t.strictSame(await get(alice), [2, 2], 'after the block: the run is committed; 3 still waits behind the gap');
   chain.mempool.add(signedTransfer(alice, 2, bob.address, 1n).bytes);
   t.strictSame(await get(alice), [2, 4], 'the gap closed');
+});
+
+t.test('blockEvents(): the end-of-block events stored with the block', async (t) => {
+  const { chain, deps, app, produce } = await setup(t);
+  const tx = (nonce: number, body: TxBody) => signTx({ chainId: genesis.chainId, sender: alice.publicKey, nonce, maxFee: ONE_TAG, body }, alice.secretKey);
+  chain.mempool.add(tx(0, { kind: 'taskCreate', spec: taskSpec({ itemCount: 2, annotatorStake: 100n * ONE_TAG }) }).bytes);
+  chain.mempool.add(tx(1, { kind: 'taskAddItems', task: 1, items: itemsFor(2) }).bytes);
+  chain.mempool.add(tx(2, { kind: 'taskFund', task: 1 }).bytes);
+  await produce();
+  await produce();
+  const labelling = (events: Array<{ type: string }> | undefined) => events?.map((e) => e.type).filter((type) => type === 'task_started' || type === 'round_drawn');
+  t.same(labelling(await deps.blockEvents(1)), [], 'block 1: the task is funded, not started');
+  const events = await deps.blockEvents(2);
+  t.same(labelling(events), ['task_started', 'round_drawn'], 'block 2: the task starts; with no annotators its seats stay empty');
+  t.equal(await deps.blockEvents(9), undefined);
+  const res = await app.inject({ url: '/v1/blocks/2/events' });
+  t.equal(res.statusCode, 200);
+  t.ok(res.json().events.some((e: { type: string; attributes: Record<string, string> }) => e.type === 'task_started' && e.attributes['task'] === '1'));
 });

@@ -12,6 +12,7 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/v1/blocks/latest'],
   ['get', '/v1/blocks/{height}'],
   ['get', '/v1/blocks/by-hash/{hash}'],
+  ['get', '/v1/blocks/{height}/events'],
   ['get', '/v1/state/proof'],
   ['get', '/v1/state/proof/account/{address}'],
   ['get', '/v1/labelling/params'],

@@ -299,3 +299,14 @@ t.test('GET /v1/state/proof rejects bad keys', async (t) => {
   }
   t.equal((await app.inject({ url: `/v1/state/proof?key=0x${'00'.repeat(256)}` })).statusCode, 200, 'a 256-byte key is allowed');
 });
+
+t.test('GET /v1/blocks/:height/events: the end-of-block events, 404 for a missing block', async (t) => {
+  const { app } = await serve(t);
+  const res = await app.inject({ url: '/v1/blocks/1/events' });
+  t.equal(res.statusCode, 200);
+  t.strictSame(res.json(), { height: 1, events: [{ type: 'task_done', attributes: { task: '1', refund: '0', lowConfidence: '0' } }] });
+  const missing = await app.inject({ url: '/v1/blocks/2/events' });
+  t.equal(missing.statusCode, 404);
+  t.equal(errorOf(missing)?.code, 'BLOCK_NOT_FOUND');
+  t.equal((await app.inject({ url: '/v1/blocks/x/events' })).statusCode, 400);
+});
