@@ -59,8 +59,13 @@ export type BlockExecutorDeps = {
   onCommit?: (info: CommittedBlockInfo) => void;
 };
 
-/** Proposals kept while waiting for a commit; a new height clears them. */
-const PENDING_MAX = 16;
+/**
+ * Executed blocks kept while waiting for a commit; a commit clears them. When full, blocks of
+ * heights already committed go first, then the oldest: one height with more proposals than this
+ * (a long run of failed rounds) loses its earliest ones, never the newest. If the engine commits a
+ * block that was evicted, the node fetches it by block sync instead (node/blockGate.ts).
+ */
+export const PENDING_MAX = 16;
 
 export class BlockExecutor implements BftBlockPort {
   private readonly deps: BlockExecutorDeps;
@@ -191,8 +196,21 @@ export class BlockExecutor implements BftBlockPort {
   }
 
   private remember(executed: ExecutedBlock): void {
-    if (this.pending.size >= PENDING_MAX) this.pending.clear();
-    this.pending.set(bytesToHex(executed.hash), executed);
+    const id = bytesToHex(executed.hash);
+    this.pending.delete(id);
+    if (this.pending.size >= PENDING_MAX) {
+      const committed = this.lastCommitted().height;
+      for (const [key, held] of this.pending) if (held.block.header.height <= committed) this.pending.delete(key);
+    }
+    // Map order is insertion order: the first key is the oldest block.
+    while (this.pending.size >= PENDING_MAX) this.pending.delete(this.pending.keys().next().value as string);
+    this.pending.set(id, executed);
+    assert(this.pending.size <= PENDING_MAX, 'pending blocks over the bound');
+  }
+
+  /** True if the executor holds the executed block `blockHash`, ready to commit. */
+  holds(blockHash: Uint8Array): boolean {
+    return this.pending.has(bytesToHex(blockHash));
   }
 
   /** BftBlockPort: the set of the committed state decides the next height. */

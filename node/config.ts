@@ -3,8 +3,9 @@
  * and wrong types are errors naming the key. Flags and environment variables override the file.
  * Reference: docs/operators.md §Configuration.
  */
-import { ChainError } from '../lib/index.ts';
+import { ChainError, isChainError } from '../lib/index.ts';
 import { DEFAULT_MEMPOOL_OPTS, type MempoolOpts } from './mempool.ts';
+import { BOOTSTRAP_PEERS_MAX, parseBootstrapAddr, parseListenAddr } from './p2p/config.ts';
 
 export type ConfigErrorType =
   | { code: 'CONFIG_NOT_JSON'; path: string; reason: string }
@@ -14,21 +15,77 @@ export class ConfigError extends ChainError<ConfigErrorType> {}
 
 export type NodeConfig = {
   rpc: { host: string; port: number; bodyLimitBytes: number };
-  consensus: { blockIntervalMs: number; emptyBlockIntervalMs: number; haltHeight: number };
+  consensus: {
+    /** Least time between blocks (the BFT engine's wait after a commit, CometBFT's timeout_commit). */
+    blockIntervalMs: number;
+    /** Single-validator engine only: most time between blocks when idle. */
+    emptyBlockIntervalMs: number;
+    haltHeight: number;
+    /** BFT round timeouts: base per step, plus `timeoutDeltaMs` for each round past 0. */
+    timeoutProposeMs: number;
+    timeoutPrevoteMs: number;
+    timeoutPrecommitMs: number;
+    timeoutDeltaMs: number;
+    /** BFT: resend this node's messages of the current round when nothing moved for this long. */
+    rebroadcastMs: number;
+  };
   mempool: MempoolOpts;
+  /**
+   * The peer-to-peer network. It runs, with the BFT engine, when `enabled`, when `bootstrap` names
+   * peers, or when the chain has more than one validator; otherwise the node is the single-validator
+   * devnet it always was (no listening socket besides the RPC).
+   */
+  p2p: {
+    enabled: boolean;
+    listen: string;
+    bootstrap: string[];
+    connectionsMax: number;
+    /** How long a peer that misbehaved is refused. */
+    banMs: number;
+    /** How often the node asks its peers' heights to see whether it fell behind. */
+    syncCheckMs: number;
+    /** Deadline of one block sync request. */
+    syncRequestTimeoutMs: number;
+  };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
 };
 
 export const DEFAULT_CONFIG: NodeConfig = {
   rpc: { host: '127.0.0.1', port: 26657, bodyLimitBytes: 1024 * 1024 },
-  consensus: { blockIntervalMs: 1000, emptyBlockIntervalMs: 5000, haltHeight: 0 },
+  consensus: {
+    blockIntervalMs: 1000,
+    emptyBlockIntervalMs: 5000,
+    haltHeight: 0,
+    timeoutProposeMs: 3000,
+    timeoutPrevoteMs: 1000,
+    timeoutPrecommitMs: 1000,
+    timeoutDeltaMs: 500,
+    rebroadcastMs: 2000,
+  },
   mempool: { ...DEFAULT_MEMPOOL_OPTS },
+  p2p: {
+    enabled: false,
+    listen: '/ip4/127.0.0.1/tcp/26656',
+    bootstrap: [],
+    connectionsMax: 64,
+    banMs: 10 * 60 * 1000,
+    syncCheckMs: 2000,
+    syncRequestTimeoutMs: 10_000,
+  },
   log: { level: 'info' },
 };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-type Spec = { kind: 'int'; min: number; max: number } | { kind: 'string'; re: RegExp } | { kind: 'enum'; values: readonly string[] };
+type Spec =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'string'; re: RegExp }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'bool' }
+  /** A string checked by `check` (which throws a ChainError saying what is wrong). */
+  | { kind: 'checked'; check: (value: string) => unknown }
+  /** A list of at most `max` strings, each checked by `check`. */
+  | { kind: 'list'; max: number; check: (value: string) => unknown };
 
 const SPEC: Record<string, Record<string, Spec>> = {
   rpc: {
@@ -40,6 +97,11 @@ const SPEC: Record<string, Record<string, Spec>> = {
     blockIntervalMs: { kind: 'int', min: 10, max: 600_000 },
     emptyBlockIntervalMs: { kind: 'int', min: 0, max: 86_400_000 },
     haltHeight: { kind: 'int', min: 0, max: 0xffff_ffff },
+    timeoutProposeMs: { kind: 'int', min: 10, max: 600_000 },
+    timeoutPrevoteMs: { kind: 'int', min: 10, max: 600_000 },
+    timeoutPrecommitMs: { kind: 'int', min: 10, max: 600_000 },
+    timeoutDeltaMs: { kind: 'int', min: 0, max: 600_000 },
+    rebroadcastMs: { kind: 'int', min: 10, max: 600_000 },
   },
   mempool: {
     txCountMax: { kind: 'int', min: 1, max: 10_000_000 },
@@ -47,6 +109,15 @@ const SPEC: Record<string, Record<string, Spec>> = {
     perSenderMax: { kind: 'int', min: 1, max: 100_000 },
     nonceGapMax: { kind: 'int', min: 0, max: 100_000 },
     futureTtlBlocks: { kind: 'int', min: 1, max: 1_000_000 },
+  },
+  p2p: {
+    enabled: { kind: 'bool' },
+    listen: { kind: 'checked', check: parseListenAddr },
+    bootstrap: { kind: 'list', max: BOOTSTRAP_PEERS_MAX, check: parseBootstrapAddr },
+    connectionsMax: { kind: 'int', min: 1, max: 10_000 },
+    banMs: { kind: 'int', min: 1, max: 365 * 86_400_000 },
+    syncCheckMs: { kind: 'int', min: 10, max: 3_600_000 },
+    syncRequestTimeoutMs: { kind: 'int', min: 10, max: 600_000 },
   },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
 };
@@ -68,6 +139,46 @@ function checkValue(key: string, spec: Spec, value: unknown): unknown {
     case 'enum':
       if (typeof value !== 'string' || !spec.values.includes(value)) throw invalid(key, `must be one of ${spec.values.join(', ')}`);
       return value;
+    case 'bool':
+      if (typeof value !== 'boolean') throw invalid(key, 'must be true or false');
+      return value;
+    case 'checked':
+      if (typeof value !== 'string') throw invalid(key, 'must be a string');
+      checkWith(key, spec.check, value);
+      return value;
+    case 'list':
+      if (!Array.isArray(value) || value.length > spec.max) throw invalid(key, `must be a list of at most ${spec.max} strings`);
+      value.forEach((item: unknown, i) => {
+        if (typeof item !== 'string') throw invalid(`${key}[${i}]`, 'must be a string');
+        checkWith(`${key}[${i}]`, spec.check, item);
+      });
+      return [...(value as string[])];
+  }
+}
+
+/** Runs a checker that throws a ChainError, as a CONFIG_INVALID_VALUE naming the key. */
+function checkWith(key: string, check: (value: string) => unknown, value: string): void {
+  try {
+    check(value);
+  } catch (e: unknown) {
+    if (!isChainError(e)) throw e;
+    throw invalid(key, e.message);
+  }
+}
+
+/** A flag or environment string as the value its key takes: a number, a boolean or a list. */
+function fromText(spec: Spec, raw: string): unknown {
+  switch (spec.kind) {
+    case 'int':
+      return /^\d+$/.test(raw) ? Number(raw) : raw;
+    case 'bool':
+      return raw === 'true' ? true : raw === 'false' ? false : raw;
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    case 'string':
+    case 'enum':
+    case 'checked':
+      return raw;
   }
 }
 
@@ -107,7 +218,7 @@ export function applyOverrides(config: NodeConfig, overrides: Record<string, str
     const [section = '', name = ''] = key.split('.');
     const spec = SPEC[section]?.[name];
     if (spec === undefined) throw new ConfigError({ code: 'CONFIG_UNKNOWN_KEY', key }, `config: unknown key "${key}"`);
-    const value = spec.kind === 'int' && typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+    const value = typeof raw === 'string' ? fromText(spec, raw) : raw;
     (patch[section] as Record<string, unknown>)[name] = value;
   }
   return parseConfig(patch);
@@ -120,4 +231,6 @@ export const ENV_OVERRIDES: Record<string, string> = {
   TAGGER_LOG_LEVEL: 'log.level',
   TAGGER_BLOCK_INTERVAL_MS: 'consensus.blockIntervalMs',
   TAGGER_HALT_HEIGHT: 'consensus.haltHeight',
+  TAGGER_P2P_LISTEN: 'p2p.listen',
+  TAGGER_P2P_BOOTSTRAP: 'p2p.bootstrap',
 };

@@ -4,8 +4,10 @@
  *   <home>/config.json          node settings
  *   <home>/genesis.json         the chain's genesis
  *   <home>/node-key.json        the validator's ed25519 key (mode 0600, unencrypted: the node starts unattended)
+ *   <home>/network-key.json     the P2P identity seed and peer id (mode 0600; created when P2P first runs)
  *   <home>/data/chain/          LevelDB: state, blocks, receipts, indexes
  *   <home>/data/signer-state    the double-sign guard (last signed height/round/step)
+ *   <home>/data/consensus-wal   the BFT engine's write-ahead log
  *   <home>/keyring/NAME.json    encrypted user keys (`tagger keys`)
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
@@ -22,9 +24,11 @@ export type HomePaths = {
   config: string;
   genesis: string;
   nodeKey: string;
+  networkKey: string;
   data: string;
   chainDb: string;
   signerState: string;
+  consensusWal: string;
   keyring: string;
 };
 
@@ -34,9 +38,11 @@ export function homePaths(home: string): HomePaths {
     config: join(home, 'config.json'),
     genesis: join(home, 'genesis.json'),
     nodeKey: join(home, 'node-key.json'),
+    networkKey: join(home, 'network-key.json'),
     data: join(home, 'data'),
     chainDb: join(home, 'data', 'chain'),
     signerState: join(home, 'data', 'signer-state'),
+    consensusWal: join(home, 'data', 'consensus-wal'),
     keyring: join(home, 'keyring'),
   };
 }

@@ -23,6 +23,7 @@ import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from 
 import { exists, homePaths, initHome } from './home.ts';
 import { TaggerNode } from './node.ts';
 import { genesisAddAccount, genesisAddValidator, genesisInit, genesisValidate } from './genesisCommands.ts';
+import { TESTNET_BASE_PORT, createTestnet, loadTestnet, startTestnetNode, stopTestnetNodes, type RunningNode } from './testnet.ts';
 import { LABELLING_OPTIONS, cmdAnnotator, cmdDispute, cmdGold, cmdLabels, cmdTask, type CliContext } from './labellingCommands.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
@@ -37,6 +38,8 @@ Node:
   init     [--home DIR] [--chain-id ID]            create a one-validator devnet home
   start    [--home DIR] [--rpc-port N] [--rpc-host H] [--log-level L] [--halt-height N]
                                                      run the node (creates a devnet home on first start)
+  testnet  [--validators N] [--dir DIR] [--base-port P]
+                                                     run N validators on 127.0.0.1 (default 4, ./testnet, 26700)
 Keys (encrypted; password from --password-file, TAGGER_PASSWORD or a prompt):
   keys add NAME | keys list | keys show NAME [--home DIR]
 Transactions:
@@ -81,6 +84,9 @@ const OPTIONS = {
   'no-wait': { type: 'boolean' },
   file: { type: 'string' },
   'genesis-time': { type: 'string' },
+  validators: { type: 'string' },
+  dir: { type: 'string' },
+  'base-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...LABELLING_OPTIONS,
 } satisfies ParseArgsConfig['options'];
@@ -157,7 +163,8 @@ async function cmdStart(flags: Flags): Promise<void> {
   const log = pino({ level: config.log.level }, pino.destination(2));
   const node = await TaggerNode.open({ home, config, log });
   const url = await node.start();
-  process.stderr.write(`Tagger node running. RPC: ${url}  (Ctrl-C to stop)\n`);
+  const p2p = node.p2pAddrs();
+  process.stderr.write(`Tagger node running. RPC: ${url}${p2p.length > 0 ? `  P2P: ${p2p.join(' ')}` : ''}  (Ctrl-C to stop)\n`);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -173,6 +180,69 @@ async function cmdStart(flags: Flags): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function intFlag(flags: Flags, name: 'validators' | 'base-port', fallback: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw usage(`--${name} must be a whole number`);
+  return Number(raw);
+}
+
+/** `tagger testnet`: creates (or reuses) N validator homes under --dir and runs them until Ctrl-C. */
+async function cmdTestnet(flags: Flags): Promise<void> {
+  const dir = resolve(flags.dir ?? 'testnet');
+  const wanted = intFlag(flags, 'validators', 4);
+  let nodes = await loadTestnet(dir);
+  if (nodes.length === 0) {
+    nodes = await createTestnet({
+      dir,
+      validators: wanted,
+      chainId: flags['chain-id'] ?? 'tagger-testnet-1',
+      basePort: intFlag(flags, 'base-port', TESTNET_BASE_PORT),
+      devPassword: await devPassword(flags),
+      genesisTimeMs: BigInt(Date.now()),
+    });
+  } else if (flags.validators !== undefined && nodes.length !== wanted) {
+    throw usage(`${dir} holds a testnet of ${nodes.length} validators; remove it or use another --dir for ${wanted}`);
+  }
+  const extra = flags['log-level'] === undefined ? [] : ['--log-level', flags['log-level']];
+  const started = await Promise.allSettled(nodes.map((n) => startTestnetNode(n, extra)));
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await stopTestnetNodes(running);
+    throw failed.reason;
+  }
+  print({
+    dir,
+    devKeyPassword: flags['password-file'] === undefined && process.env['TAGGER_PASSWORD'] === undefined ? DEVNET_PASSWORD : '(yours)',
+    nodes: running.map((r) => ({ name: r.node.name, rpc: r.rpcUrl, p2p: r.node.p2pAddr, home: r.node.home, validator: r.node.validator, devAddress: r.node.devAddress })),
+  });
+  for (const r of running) process.stderr.write(`${r.node.name}: RPC ${r.rpcUrl}  log ${r.node.home}/node.log\n`);
+  process.stderr.write(`Testnet of ${running.length} validators running (Ctrl-C to stop).\n`);
+  superviseTestnet(running);
+}
+
+function superviseTestnet(running: RunningNode[]): void {
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('Stopping the testnet…\n');
+    void stopTestnetNodes(running).then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  let alive = running.length;
+  for (const r of running) {
+    void r.exited.then((code) => {
+      alive--;
+      if (stopping) return;
+      process.stderr.write(`${r.node.name} exited (code ${code}); see ${r.node.home}/node.log\n`);
+      if (alive === 0) process.exit(1);
+    });
+  }
 }
 
 async function cmdKeys(args: string[], flags: Flags): Promise<void> {
@@ -285,6 +355,8 @@ export async function main(argv: string[]): Promise<void> {
       return cmdInit(flags);
     case 'start':
       return cmdStart(flags);
+    case 'testnet':
+      return cmdTestnet(flags);
     case 'keys':
       return cmdKeys(rest, flags);
     case 'tx':

@@ -9,21 +9,42 @@ import type { Logger as PinoLogger } from 'pino';
 import { addressToString, bytesToHex, equalBytes, sha256, type Logger } from '../lib/index.ts';
 import { CHAIN_ID_KEY, ChainStore, StateView, loadAccount, loadValidatorSet } from '../state/index.ts';
 import { genesisHash, genesisToState, parseGenesisJson, type Genesis } from '../genesis/index.ts';
-import { Signer, SoloEngine, type ClockPort, type ConsensusEngine } from '../consensus/index.ts';
-import { buildServer } from '../rpc/index.ts';
+import {
+  BftEngine,
+  DEFAULT_BFT_ENGINE_OPTS,
+  DEFAULT_CORE_CONFIG,
+  Signer,
+  SoloEngine,
+  WAL_ROTATE_BYTES_DEFAULT,
+  Wal,
+  openWalFile,
+  type ClockPort,
+  type ConsensusEngine,
+} from '../consensus/index.ts';
+import { buildServer, type RpcDeps } from '../rpc/index.ts';
 import type { FastifyInstance } from 'fastify';
 import { BlockExecutor, type CommittedBlockInfo } from './blockExecutor.ts';
+import { BlockGate } from './blockGate.ts';
+import { ChainFollower } from './chainSync.ts';
 import type { NodeConfig } from './config.ts';
-import { homePaths, loadNodeKey, type HomePaths } from './home.ts';
+import { ConsensusGossip, EvidencePool, createGossipValidator } from './gossip.ts';
+import { homePaths, loadNodeKey, type HomePaths, type NodeKey } from './home.ts';
 import { Mempool } from './mempool.ts';
+import {
+  DEFAULT_P2P_CONFIG,
+  P2PNetwork,
+  createP2PConfig,
+  loadOrCreateNetworkIdentity,
+  storeBlockSource,
+  type P2PConfig,
+} from './p2p/index.ts';
 import { createRpcDeps } from './rpcDeps.ts';
 import { ChainError } from '../lib/index.ts';
 
 export type NodeErrorType =
   | { code: 'NODE_GENESIS_MISMATCH'; stored: string; genesis: string }
   | { code: 'NODE_SIGNER_AHEAD'; signedHeight: number; storedHeight: number }
-  | { code: 'NODE_NOT_A_VALIDATOR'; address: string }
-  | { code: 'NODE_MULTI_VALIDATOR_UNSUPPORTED'; validators: number };
+  | { code: 'NODE_NOT_A_VALIDATOR'; address: string };
 export class NodeError extends ChainError<NodeErrorType> {}
 
 export const systemClock: ClockPort = {
@@ -43,6 +64,33 @@ export const systemClock: ClockPort = {
 
 export type NodeOpts = { home: string; config: NodeConfig; log: PinoLogger; clock?: ClockPort };
 
+/**
+ * `solo`: the single-validator engine, no network (the devnet). `bft`: the Tendermint engine over
+ * the P2P network, as a validator or, when the node key is not in the set, as a full node.
+ */
+export type NodeMode = 'solo' | 'bft';
+
+/** The parts a node running the BFT engine has on top of a solo node. */
+type Networked = { network: P2PNetwork; follower: ChainFollower; gossip: ConsensusGossip; evidence: EvidencePool };
+
+/** Blocks per sync request: half the server's cap, so two requests in flight fit its byte budget. */
+const SYNC_BATCH = 128;
+
+/** The P2P settings from the node config; the rest keep the network layer's defaults. */
+export function p2pConfigOf(config: NodeConfig): P2PConfig {
+  const c = config.p2p;
+  return createP2PConfig({
+    listen: c.listen,
+    bootstrap: c.bootstrap,
+    connectionsMax: c.connectionsMax,
+    // The node takes every message in its gossip validator (the engine queues what it accepts),
+    // so the network's inboxes need keep nothing.
+    inboxMax: 1,
+    sync: { ...DEFAULT_P2P_CONFIG.sync, requestTimeoutMs: c.syncRequestTimeoutMs },
+    score: { ...DEFAULT_P2P_CONFIG.score, banMs: c.banMs },
+  });
+}
+
 export class TaggerNode {
   readonly paths: HomePaths;
   readonly genesis: Genesis;
@@ -51,9 +99,14 @@ export class TaggerNode {
   readonly executor: BlockExecutor;
   readonly engine: ConsensusEngine;
   readonly server: FastifyInstance;
+  readonly mode: NodeMode;
+  /** The P2P network (null for a solo node). */
+  readonly network: P2PNetwork | null;
+  private readonly net: Networked | null;
   private readonly config: NodeConfig;
   private readonly log: Logger;
   private readonly commitListeners = new Set<(info: CommittedBlockInfo) => void>();
+  private stopping = false;
 
   private constructor(parts: {
     paths: HomePaths;
@@ -63,6 +116,7 @@ export class TaggerNode {
     executor: BlockExecutor;
     engine: ConsensusEngine;
     server: FastifyInstance;
+    net: Networked | null;
     config: NodeConfig;
     log: Logger;
   }) {
@@ -73,6 +127,9 @@ export class TaggerNode {
     this.executor = parts.executor;
     this.engine = parts.engine;
     this.server = parts.server;
+    this.net = parts.net;
+    this.network = parts.net?.network ?? null;
+    this.mode = parts.net === null ? 'solo' : 'bft';
     this.config = parts.config;
     this.log = parts.log;
   }
@@ -86,11 +143,13 @@ export class TaggerNode {
     try {
       await ensureGenesis(store, genesis, log);
       const validators = loadValidatorSet(store.state);
-      if (validators.length !== 1) {
-        throw new NodeError({ code: 'NODE_MULTI_VALIDATOR_UNSUPPORTED', validators: validators.length }, 'this node runs single-validator chains only; multi-validator consensus is not available yet');
-      }
-      if (!validators.some((v) => equalBytes(v.address, key.address))) {
-        throw new NodeError({ code: 'NODE_NOT_A_VALIDATOR', address: addressToString(key.address) }, `node key ${addressToString(key.address)} is not the chain's validator`);
+      const p2p = opts.config.p2p;
+      const bft = validators.length > 1 || p2p.enabled || p2p.bootstrap.length > 0;
+      if (!bft && !validators.some((v) => equalBytes(v.address, key.address))) {
+        throw new NodeError(
+          { code: 'NODE_NOT_A_VALIDATOR', address: addressToString(key.address) },
+          `node key ${addressToString(key.address)} is not the chain's validator; to follow the chain as a full node, set p2p.bootstrap to its peers`,
+        );
       }
       let node: TaggerNode | null = null;
       const mempool = new Mempool(opts.config.mempool, {
@@ -98,7 +157,7 @@ export class TaggerNode {
         params: () => executor.params(),
         account: (address) => loadAccount(store.state, address),
         state: () => store.state,
-    height: () => store.head?.height ?? 0,
+        height: () => store.head?.height ?? 0,
         log: log.child({ module: 'mempool' }),
       });
       const executor: BlockExecutor = new BlockExecutor({
@@ -109,33 +168,39 @@ export class TaggerNode {
         log: log.child({ module: 'executor' }),
         onCommit: (info) => node?.notifyCommit(info),
       });
-      const signer = await Signer.open({ ...key, statePath: paths.signerState });
-      const signed = signer.lastSigned;
-      const stored = store.head?.height ?? 0;
-      if (signed !== null && signed.height > stored + 1) {
-        // The guard remembers signing past the stored chain: the database was replaced or lost.
-        // Signing again at those heights could double-sign, so refuse and say why.
-        throw new NodeError(
-          { code: 'NODE_SIGNER_AHEAD', signedHeight: signed.height, storedHeight: stored },
-          `this validator signed at height ${signed.height} but the database ends at ${stored}: restore the database (data/chain) rather than rebuild it, or, if this key never signed on any other copy of this chain, move data/signer-state aside`,
+      const signer = await openSigner(key, paths, store);
+      const clock = opts.clock ?? systemClock;
+      let engine: ConsensusEngine;
+      let net: Networked | null = null;
+      if (bft) {
+        const built = await openBft({ opts, paths, genesis, store, mempool, executor, signer, clock, log });
+        engine = built.engine;
+        net = built.net;
+      } else {
+        engine = new SoloEngine(
+          { chainId: genesis.chainId, blockIntervalMs: opts.config.consensus.blockIntervalMs, emptyBlockIntervalMs: opts.config.consensus.emptyBlockIntervalMs, haltHeight: opts.config.consensus.haltHeight },
+          { blocks: executor, signer, clock, log: log.child({ module: 'consensus' }) },
         );
       }
-      const engine = new SoloEngine(
-        { chainId: genesis.chainId, ...opts.config.consensus },
-        { blocks: executor, signer, clock: opts.clock ?? systemClock, log: log.child({ module: 'consensus' }) },
-      );
-      const server = await buildServer(
-        createRpcDeps({
-          chainId: genesis.chainId,
-          nodeId: bytesToHex(sha256(key.publicKey).subarray(0, 20)),
-          store,
-          mempool,
-          validatorAddress: key.address,
-          syncing: () => false,
-        }),
-        { logger: opts.log.child({ module: 'rpc' }), bodyLimitBytes: opts.config.rpc.bodyLimitBytes },
-      );
-      node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, config: opts.config, log });
+      const base = createRpcDeps({
+        chainId: genesis.chainId,
+        nodeId: bytesToHex(sha256(key.publicKey).subarray(0, 20)),
+        store,
+        mempool,
+        validatorAddress: key.address,
+        syncing: () => net?.follower.syncing ?? false,
+      });
+      const gossip = net?.gossip ?? null;
+      const deps: RpcDeps = gossip === null ? base : {
+        ...base,
+        submitTx: (bytes) => {
+          const result = base.submitTx(bytes);
+          if (!result.duplicate) gossip.broadcastTx(bytes);
+          return result;
+        },
+      };
+      const server = await buildServer(deps, { logger: opts.log.child({ module: 'rpc' }), bodyLimitBytes: opts.config.rpc.bodyLimitBytes });
+      node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, net, config: opts.config, log });
       return node;
     } catch (e: unknown) {
       await store.close();
@@ -143,20 +208,44 @@ export class TaggerNode {
     }
   }
 
-  /** Starts the RPC listener and block production. Resolves to the RPC URL. */
+  /** Starts the RPC listener, the P2P network and consensus. Resolves to the RPC URL. */
   async start(): Promise<string> {
     await this.server.listen({ host: this.config.rpc.host, port: this.config.rpc.port });
     const address = this.server.server.address() as AddressInfo;
+    if (this.net !== null) {
+      try {
+        await this.net.network.start();
+      } catch (e: unknown) {
+        await this.server.close();
+        throw e;
+      }
+    }
     this.engine.start();
+    const net = this.net;
+    if (net !== null && this.engine instanceof BftEngine) {
+      // Sync only once the engine has replayed its WAL: the replay re-executes logged blocks at
+      // the height after the stored one, which a sync that commits that height would pull away.
+      void this.engine.whenIdle().then(() => {
+        if (!this.stopping) net.follower.start();
+      });
+    }
     const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    this.log.info({ rpc: url, chainId: this.genesis.chainId, height: this.store.head?.height }, 'Node started');
+    this.log.info({ rpc: url, p2p: this.p2pAddrs(), mode: this.mode, chainId: this.genesis.chainId, height: this.store.head?.height }, 'Node started');
     return url;
   }
 
-  /** Graceful stop: no new requests, the block in flight is committed, the database closed. */
+  /** The P2P addresses peers can dial (each ending in /p2p/<peer id>); empty for a solo node. */
+  p2pAddrs(): string[] {
+    return this.network === null ? [] : this.network.listenAddrs();
+  }
+
+  /** Graceful stop: no new requests, sync and consensus stopped, the network closed, the database closed. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.server.close();
+    if (this.net !== null) await this.net.follower.stop();
     await this.engine.stop();
+    if (this.net !== null) await this.net.network.stop();
     await this.store.close();
     this.log.info({ height: this.store.head?.height }, 'Node stopped');
   }
@@ -168,8 +257,112 @@ export class TaggerNode {
 
   private notifyCommit(info: CommittedBlockInfo): void {
     this.log.info({ height: info.height, txs: info.txs.length, hash: bytesToHex(info.hash) }, 'Committed block');
+    const halt = this.config.consensus.haltHeight;
+    if (this.mode === 'bft' && halt > 0 && info.height === halt) this.log.warn({ haltHeight: halt }, 'Reached halt height; no more blocks');
+    if (this.mode === 'solo' && loadValidatorSet(this.store.state).length !== 1) {
+      // The single-validator engine cannot gather votes: stop rather than sign blocks the new set
+      // would not accept. Restarted, the node runs the BFT engine.
+      this.log.error({ height: info.height }, 'The validator set grew beyond this node; stopping block production: restart the node with p2p configured');
+      void this.engine.stop();
+    }
     for (const listener of this.commitListeners) listener(info);
   }
+}
+
+/** Opens the signer, refusing a guard that remembers signing past the stored chain. */
+async function openSigner(key: NodeKey, paths: HomePaths, store: ChainStore): Promise<Signer> {
+  const signer = await Signer.open({ ...key, statePath: paths.signerState });
+  const signed = signer.lastSigned;
+  const stored = store.head?.height ?? 0;
+  if (signed !== null && signed.height > stored + 1) {
+    // The guard remembers signing past the stored chain: the database was replaced or lost.
+    // Signing again at those heights could double-sign, so refuse and say why.
+    throw new NodeError(
+      { code: 'NODE_SIGNER_AHEAD', signedHeight: signed.height, storedHeight: stored },
+      `this validator signed at height ${signed.height} but the database ends at ${stored}: restore the database (data/chain) rather than rebuild it, or, if this key never signed on any other copy of this chain, move data/signer-state aside`,
+    );
+  }
+  return signer;
+}
+
+type BftParts = {
+  opts: NodeOpts;
+  paths: HomePaths;
+  genesis: Genesis;
+  store: ChainStore;
+  mempool: Mempool;
+  executor: BlockExecutor;
+  signer: Signer;
+  clock: ClockPort;
+  log: Logger;
+};
+
+/**
+ * Wires the BFT engine to the network: the engine reaches blocks through the gate it shares with
+ * block sync, publishes through ConsensusGossip, and hears the network through the gossip
+ * validator, whose verdicts (the engine's `receive`) decide relaying and peer scores.
+ */
+async function openBft(p: BftParts): Promise<{ engine: BftEngine; net: Networked }> {
+  const { opts, genesis, store, log } = p;
+  const c = opts.config.consensus;
+  const chainId = genesis.chainId;
+  const identity = await loadOrCreateNetworkIdentity(p.paths.networkKey);
+  const evidence = new EvidencePool();
+  let follower: ChainFollower | null = null;
+  const gate = new BlockGate({
+    chainId,
+    store,
+    executor: p.executor,
+    haltHeight: c.haltHeight,
+    log: log.child({ module: 'gate' }),
+    onMissingBlock: () => follower?.poke(),
+  });
+  const network = new P2PNetwork(
+    { chainId, identitySeed: identity.seed, config: p2pConfigOf(opts.config) },
+    {
+      validate: (topic, data, from) => validate(topic, data, from),
+      blocks: storeBlockSource(store),
+      clock: p.clock,
+      log: log.child({ module: 'p2p' }),
+    },
+  );
+  const gossip = new ConsensusGossip(network, log.child({ module: 'gossip' }));
+  const wal = await Wal.open(await openWalFile(p.paths.consensusWal), { rotateBytes: WAL_ROTATE_BYTES_DEFAULT }, log.child({ module: 'wal' }));
+  const engine = new BftEngine(
+    {
+      ...DEFAULT_BFT_ENGINE_OPTS,
+      chainId,
+      core: { ...DEFAULT_CORE_CONFIG, proposeMs: c.timeoutProposeMs, prevoteMs: c.timeoutPrevoteMs, precommitMs: c.timeoutPrecommitMs, deltaMs: c.timeoutDeltaMs },
+      commitWaitMs: c.blockIntervalMs,
+      rebroadcastMs: c.rebroadcastMs,
+    },
+    {
+      blocks: gate,
+      signer: p.signer,
+      clock: p.clock,
+      gossip,
+      evidence: { addEvidence: (e) => void evidence.addEvidence(e) },
+      wal,
+      log: log.child({ module: 'consensus' }),
+      onPeerFault: (peer) => void network.penalize(peer, 'invalidMessage'),
+    },
+  );
+  const validate = createGossipValidator({
+    chainId,
+    mempool: p.mempool,
+    engine,
+    evidence,
+    validators: () => gate.validatorsAt(gate.lastCommitted().height + 1),
+    onBehind: () => follower?.poke(),
+    log: log.child({ module: 'gossip' }),
+  });
+  follower = new ChainFollower(
+    { checkMs: opts.config.p2p.syncCheckMs, batchSize: SYNC_BATCH },
+    { network, gate, onSynced: () => engine.notifyCommitted(), clock: p.clock, log: log.child({ module: 'sync' }) },
+  );
+  const set = gate.validatorsAt(gate.lastCommitted().height + 1);
+  log.info({ peerId: identity.peerId, validators: set.length, isValidator: set.some((v) => equalBytes(v.address, p.signer.address)) }, 'Running the BFT engine');
+  return { engine, net: { network, follower, gossip, evidence } };
 }
 
 /** On first start writes the genesis state; afterwards checks the store belongs to this genesis. */

@@ -37,3 +37,26 @@ t.test('overrides from flags and environment are validated like the file', async
   t.match(code(() => applyOverrides(DEFAULT_CONFIG, { 'nope.key': '1' })), /^CONFIG_UNKNOWN_KEY/);
   t.equal(DEFAULT_CONFIG.rpc.port, 26657, 'defaults are not mutated');
 });
+
+t.test('the p2p section: addresses and peers are checked, errors name the key', async (t) => {
+  t.equal(DEFAULT_CONFIG.p2p.enabled, false, 'a devnet home runs no network');
+  const peer = '/ip4/127.0.0.1/tcp/26656/p2p/12D3KooWQsfZpdEmDHCUrU4ZG1V6jmJaWhzKWBDFEtzNws95pdfT';
+  const c = parseConfigJson(JSON.stringify({ p2p: { enabled: true, listen: '/ip4/0.0.0.0/tcp/4001', bootstrap: [peer] } }), 'c.json');
+  t.equal(c.p2p.listen, '/ip4/0.0.0.0/tcp/4001');
+  t.same(c.p2p.bootstrap, [peer]);
+  t.equal(c.p2p.connectionsMax, DEFAULT_CONFIG.p2p.connectionsMax);
+  t.match(code(() => parseConfigJson('{"p2p":{"enabled":"yes"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*p2p\.enabled/);
+  t.match(code(() => parseConfigJson('{"p2p":{"listen":"127.0.0.1:4001"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*p2p\.listen/);
+  t.match(code(() => parseConfigJson('{"p2p":{"listen":"/ip4/127.0.0.1/udp/4001"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*p2p\.listen/);
+  t.match(code(() => parseConfigJson('{"p2p":{"bootstrap":"x"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*p2p\.bootstrap/);
+  t.match(code(() => parseConfigJson('{"p2p":{"bootstrap":["/ip4/127.0.0.1/tcp/1"]}}', 'c.json')), /^CONFIG_INVALID_VALUE.*p2p\.bootstrap\[0\].*peer id/);
+  t.match(code(() => parseConfigJson('{"p2p":{"connectionsMax":0}}', 'c.json')), /^CONFIG_INVALID_VALUE.*p2p\.connectionsMax/);
+  t.match(code(() => parseConfigJson('{"p2p":{"seeds":[]}}', 'c.json')), /^CONFIG_UNKNOWN_KEY.*p2p\.seeds/);
+  t.match(code(() => parseConfigJson('{"consensus":{"timeoutProposeMs":0}}', 'c.json')), /^CONFIG_INVALID_VALUE.*timeoutProposeMs/);
+
+  const o = applyOverrides(DEFAULT_CONFIG, { 'p2p.bootstrap': `${peer}, ${peer}`, 'p2p.enabled': 'true' });
+  t.same(o.p2p.bootstrap, [peer, peer], 'a comma-separated list from the environment');
+  t.equal(o.p2p.enabled, true);
+  t.match(code(() => applyOverrides(DEFAULT_CONFIG, { 'p2p.enabled': 'maybe' })), /^CONFIG_INVALID_VALUE.*p2p\.enabled/);
+  t.same(DEFAULT_CONFIG.p2p.bootstrap, [], 'defaults are not mutated');
+});

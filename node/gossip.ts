@@ -1,0 +1,198 @@
+/**
+ * What the node sends and accepts on the gossip topics (docs/spec/network.md §Consensus envelope):
+ * the consensus engine's GossipPort, which publishes its messages, and the node's gossip validator,
+ * which decodes what arrives and lets the mempool and the engine give the verdict.
+ *
+ * Consensus messages travel in an envelope: an 8-byte random nonce, then the message's canonical
+ * encoding. gossipsub names a message by the hash of its bytes and drops any it has seen, so the
+ * engine's periodic resends (E10), byte-identical inside, would never get through without it; the
+ * nonce makes each send a new gossip message, and the engine's own de-duplication (E3, by content)
+ * keeps a resend from being relayed further by peers that had it already.
+ */
+import { randomBytes } from 'node:crypto';
+import { ChainError, CodecError, bytesToHex, equalBytes, isChainError, type Logger } from '../lib/index.ts';
+import { TxError, type TxRejectCode } from '../runtime/index.ts';
+import {
+  ConsensusMessageError,
+  decodeEvidence,
+  decodeProposalMessage,
+  decodeVoteMessage,
+  encodeEvidence,
+  encodeProposalMessage,
+  encodeVoteMessage,
+  verifyEvidence,
+  type DuplicateVoteEvidence,
+  type GossipPort,
+  type ReceiveResult,
+  type ConsensusMessage,
+  type VotingValidator,
+} from '../consensus/index.ts';
+import type { Mempool } from './mempool.ts';
+import type { P2PNetwork, TopicKind, Verdict } from './p2p/index.ts';
+
+export const ENVELOPE_NONCE_BYTES = 8;
+
+export type GossipErrorType = { code: 'GOSSIP_BAD_ENVELOPE'; size: number };
+export class GossipError extends ChainError<GossipErrorType> {}
+
+/** Wraps a consensus message's encoding with a fresh random nonce. */
+export function sealEnvelope(message: Uint8Array, nonce: Uint8Array = randomBytes(ENVELOPE_NONCE_BYTES)): Uint8Array {
+  const out = new Uint8Array(ENVELOPE_NONCE_BYTES + message.length);
+  out.set(nonce.subarray(0, ENVELOPE_NONCE_BYTES));
+  out.set(message, ENVELOPE_NONCE_BYTES);
+  return out;
+}
+
+/** The message inside an envelope (a view, not a copy). GOSSIP_BAD_ENVELOPE if there is none. */
+export function openEnvelope(data: Uint8Array): Uint8Array {
+  if (data.length <= ENVELOPE_NONCE_BYTES) {
+    throw new GossipError({ code: 'GOSSIP_BAD_ENVELOPE', size: data.length }, `a gossip envelope of ${data.length} bytes holds no message`);
+  }
+  return data.subarray(ENVELOPE_NONCE_BYTES);
+}
+
+type Publisher = Pick<P2PNetwork, 'publish'>;
+
+/** The engine's GossipPort over the P2P network. Publishing is fire-and-forget; failures are logged. */
+export class ConsensusGossip implements GossipPort {
+  private readonly network: Publisher;
+  private readonly log: Logger;
+
+  constructor(network: Publisher, log: Logger) {
+    this.network = network;
+    this.log = log;
+  }
+
+  broadcastProposal(message: Parameters<GossipPort['broadcastProposal']>[0]): void {
+    this.send('proposal', encodeProposalMessage(message));
+  }
+
+  broadcastVote(message: Parameters<GossipPort['broadcastVote']>[0]): void {
+    this.send('vote', encodeVoteMessage(message));
+  }
+
+  broadcastEvidence(evidence: DuplicateVoteEvidence): void {
+    this.send('evidence', encodeEvidence(evidence));
+  }
+
+  /** A transaction accepted into the mempool from a client goes to the peers as it is. */
+  broadcastTx(bytes: Uint8Array): void {
+    this.publish('tx', bytes);
+  }
+
+  private send(kind: 'proposal' | 'vote' | 'evidence', message: Uint8Array): void {
+    this.publish(kind, sealEnvelope(message));
+  }
+
+  private publish(kind: TopicKind, data: Uint8Array): void {
+    this.network.publish(kind, data).catch((e: unknown) => {
+      this.log.warn({ topic: kind, bytes: data.length, err: e instanceof Error ? e.message : String(e) }, 'Gossip publish failed');
+    });
+  }
+}
+
+/** Duplicate-vote evidence the node has seen, for inclusion in blocks (bounded, oldest dropped). */
+export class EvidencePool {
+  private readonly max: number;
+  private readonly items = new Map<string, DuplicateVoteEvidence>();
+
+  constructor(max = 1024) {
+    this.max = max;
+  }
+
+  /** Adds evidence; false if the pool had it already (same validator, height, round and type). */
+  addEvidence(evidence: DuplicateVoteEvidence): boolean {
+    const v = evidence.first.vote;
+    const key = `${bytesToHex(v.validator)}/${v.height}/${v.round}/${v.type}`;
+    if (this.items.has(key)) return false;
+    if (this.items.size >= this.max) this.items.delete(this.items.keys().next().value as string);
+    this.items.set(key, evidence);
+    return true;
+  }
+
+  pending(): DuplicateVoteEvidence[] {
+    return [...this.items.values()];
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+}
+
+/** Mempool refusals that prove the transaction itself is bad, whoever relayed it. */
+const TX_REJECT: ReadonlySet<TxRejectCode> = new Set(['TX_WRONG_CHAIN', 'TX_TOO_LARGE', 'TX_BAD_SIGNATURE']);
+
+export type GossipValidatorDeps = {
+  chainId: string;
+  mempool: Pick<Mempool, 'add'>;
+  engine: { receive(message: ConsensusMessage, peer: string | null): ReceiveResult };
+  evidence: EvidencePool;
+  /** The validator set of the height the engine decides, for checking evidence. */
+  validators(): VotingValidator[];
+  /** A peer is ahead of this node by more than the engine buffers: catch up by block sync. */
+  onBehind(height: number, peer: string): void;
+  log: Logger;
+};
+
+function verdictOf(result: ReceiveResult): Verdict {
+  switch (result.status) {
+    case 'accepted':
+      return 'accept';
+    case 'ignored':
+      return 'ignore';
+    case 'rejected':
+      return 'reject';
+  }
+}
+
+/**
+ * The node's gossip validator (docs/spec/network.md §Validation): transactions go through the
+ * mempool's checks, consensus messages through `BftEngine.receive`, evidence through
+ * `verifyEvidence`. Bytes that do not decode, bad signatures and transactions that can never be
+ * valid are `reject` (the network scores the sender down); what is merely stale, early, duplicate
+ * or does not fit right now is `ignore`.
+ */
+export function createGossipValidator(deps: GossipValidatorDeps): (topic: TopicKind, data: Uint8Array, from: string) => Verdict {
+  const consensus = (message: ConsensusMessage, from: string): Verdict => {
+    const result = deps.engine.receive(message, from);
+    if (result.status === 'ignored' && result.reason === 'FUTURE_TOO_FAR') {
+      deps.onBehind(message.kind === 'vote' ? message.vote.height : message.proposal.height, from);
+    }
+    if (result.status === 'rejected') deps.log.debug({ peer: from, code: result.error.code }, 'Rejected consensus message');
+    return verdictOf(result);
+  };
+  return (topic, data, from) => {
+    switch (topic) {
+      case 'tx':
+        try {
+          return deps.mempool.add(data).duplicate ? 'ignore' : 'accept';
+        } catch (e: unknown) {
+          if (e instanceof TxError) return TX_REJECT.has(e.code) ? 'reject' : 'ignore';
+          if (e instanceof CodecError) return 'reject';
+          // The pool is full, the nonce is taken or already used, the fee no longer covered: these
+          // depend on this node's state, not on the relayer's honesty.
+          if (isChainError(e)) return 'ignore';
+          throw e;
+        }
+      case 'proposal':
+        return consensus({ kind: 'proposal', ...decodeProposalMessage(openEnvelope(data)) }, from);
+      case 'vote':
+        return consensus({ kind: 'vote', ...decodeVoteMessage(openEnvelope(data)) }, from);
+      case 'evidence': {
+        const evidence = decodeEvidence(openEnvelope(data));
+        // Two votes signed by a key of the current set convict it whatever their height; a key not
+        // in the set cannot be checked here, which is no fault of the relayer.
+        const validators = deps.validators();
+        const signer = evidence.first.vote.validator;
+        if (!validators.some((v) => equalBytes(v.address, signer))) return 'ignore';
+        try {
+          verifyEvidence(deps.chainId, evidence, validators);
+        } catch (e: unknown) {
+          if (e instanceof ConsensusMessageError) return 'reject';
+          throw e;
+        }
+        return deps.evidence.addEvidence(evidence) ? 'accept' : 'ignore';
+      }
+    }
+  };
+}

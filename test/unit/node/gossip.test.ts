@@ -1,0 +1,121 @@
+/**
+ * The node's side of gossip: the envelope that lets resends through gossipsub's de-duplication,
+ * the GossipPort publishing, and the verdicts of the gossip validator per topic.
+ */
+import t from 'tap';
+import { compareBytes, nullLogger, ONE_TAG } from '../../../lib/index.ts';
+import {
+  VOTE_TYPE,
+  decodeVoteMessage,
+  encodeEvidence,
+  encodeVoteMessage,
+  signVote,
+  type ConsensusMessage,
+  type ReceiveResult,
+  type Vote,
+  type VoteMessage,
+  type VotingValidator,
+  ConsensusMessageError,
+} from '../../../consensus/index.ts';
+import { ConsensusGossip, EvidencePool, createGossipValidator, openEnvelope, sealEnvelope } from '../../../node/gossip.ts';
+import { MempoolError } from '../../../node/mempool.ts';
+import type { TopicKind } from '../../../node/index.ts';
+import { fixedKey, signedTransfer, TEST_CHAIN_ID } from '../../utils/factories.ts';
+
+const vals = [0x51, 0x52, 0x53, 0x54].map(fixedKey).sort((a, b) => compareBytes(a.address, b.address));
+const set: VotingValidator[] = vals.map((k) => ({ address: k.address, publicKey: k.publicKey, power: 1n }));
+
+function vote(k: (typeof vals)[number], height: number, blockByte: number): VoteMessage {
+  const v: Vote = { type: VOTE_TYPE.prevote, height, round: 0, blockHash: new Uint8Array(32).fill(blockByte), validator: k.address };
+  return { vote: v, signature: signVote(TEST_CHAIN_ID, v, k.secretKey) };
+}
+
+t.test('an envelope wraps a message with a fresh nonce; two seals of one message differ', async (t) => {
+  const message = encodeVoteMessage(vote(vals[0]!, 1, 1));
+  const a = sealEnvelope(message);
+  const b = sealEnvelope(message);
+  t.not(Buffer.from(a).toString('hex'), Buffer.from(b).toString('hex'), 'resends are new gossip messages');
+  t.same(openEnvelope(a), message);
+  t.same(decodeVoteMessage(openEnvelope(b)), decodeVoteMessage(message));
+  t.throws(() => openEnvelope(new Uint8Array(8)), { code: 'GOSSIP_BAD_ENVELOPE' });
+});
+
+t.test('ConsensusGossip publishes each broadcast on its topic, enveloped; transactions as they are', async (t) => {
+  const sent: Array<{ kind: TopicKind; data: Uint8Array }> = [];
+  const gossip = new ConsensusGossip({ publish: async (kind, data) => (sent.push({ kind, data }), 3) }, nullLogger);
+  const m = vote(vals[1]!, 2, 2);
+  gossip.broadcastVote(m);
+  gossip.broadcastVote(m);
+  gossip.broadcastEvidence({ first: vote(vals[1]!, 2, 2), second: vote(vals[1]!, 2, 3) });
+  const tx = signedTransfer(vals[0]!, 0, vals[1]!.address, ONE_TAG).bytes;
+  gossip.broadcastTx(tx);
+  t.same(sent.map((s) => s.kind), ['vote', 'vote', 'evidence', 'tx']);
+  t.same(decodeVoteMessage(openEnvelope(sent[0]!.data)), m);
+  t.not(Buffer.from(sent[0]!.data).toString('hex'), Buffer.from(sent[1]!.data).toString('hex'), 'the resend differs on the wire');
+  t.same(sent[3]!.data, tx, 'a transaction is not enveloped');
+
+  const failing = new ConsensusGossip({ publish: async () => Promise.reject(new Error('no peers')) }, nullLogger);
+  failing.broadcastVote(m);
+  await new Promise((r) => setImmediate(r));
+  t.pass('a failed publish is logged, not thrown');
+});
+
+t.test('the gossip validator: engine verdicts, mempool verdicts, evidence checks', async (t) => {
+  const received: ConsensusMessage[] = [];
+  let next: ReceiveResult = { status: 'accepted' };
+  const behind: number[] = [];
+  let addResult: () => { duplicate: boolean } = () => ({ duplicate: false });
+  const evidence = new EvidencePool(2);
+  const validate = createGossipValidator({
+    chainId: TEST_CHAIN_ID,
+    mempool: { add: () => addResult() as never },
+    engine: { receive: (m) => (received.push(m), next) },
+    evidence,
+    validators: () => set,
+    onBehind: (h) => behind.push(h),
+    log: nullLogger,
+  });
+  const m = vote(vals[0]!, 5, 1);
+  const wire = sealEnvelope(encodeVoteMessage(m));
+  t.equal(validate('vote', wire, 'peerA'), 'accept');
+  t.same(received[0], { kind: 'vote', ...m }, 'the engine gets the decoded vote');
+  next = { status: 'ignored', reason: 'DUPLICATE' };
+  t.equal(validate('vote', wire, 'peerA'), 'ignore');
+  next = { status: 'rejected', error: new ConsensusMessageError({ code: 'CONSENSUS_BAD_SIGNATURE', validator: '', height: 5, round: 0 }) };
+  t.equal(validate('vote', wire, 'peerA'), 'reject', 'a bad signature is rejected (the network scores the sender)');
+  next = { status: 'ignored', reason: 'FUTURE_TOO_FAR' };
+  t.equal(validate('vote', wire, 'peerA'), 'ignore');
+  t.same(behind, [5], 'gossip beyond the buffer says the node is behind');
+  t.throws(() => validate('vote', sealEnvelope(Uint8Array.of(1, 2, 3)), 'peerA'), { name: 'CodecError' }, 'garbage throws a ChainError: the network rejects it');
+  t.throws(() => validate('proposal', Uint8Array.of(1), 'peerA'), { code: 'GOSSIP_BAD_ENVELOPE' });
+
+  const tx = signedTransfer(vals[0]!, 0, vals[1]!.address, ONE_TAG).bytes;
+  t.equal(validate('tx', tx, 'p'), 'accept');
+  addResult = () => ({ duplicate: true });
+  t.equal(validate('tx', tx, 'p'), 'ignore', 'a transaction the pool holds is not relayed again');
+  addResult = () => {
+    throw new MempoolError({ code: 'MEMPOOL_NONCE_TOO_LOW', expected: 1, actual: 0 });
+  };
+  t.equal(validate('tx', tx, 'p'), 'ignore', 'stale for this node is not the relayer’s fault');
+  const real = createGossipValidator({
+    chainId: TEST_CHAIN_ID,
+    mempool: { add: () => { throw new MempoolError({ code: 'MEMPOOL_FULL', txs: 1, bytes: 1 }); } },
+    engine: { receive: () => next },
+    evidence,
+    validators: () => set,
+    onBehind: () => undefined,
+    log: nullLogger,
+  });
+  t.equal(real('tx', tx, 'p'), 'ignore', 'a full pool ignores');
+
+  const first = vote(vals[2]!, 3, 1);
+  const second = vote(vals[2]!, 3, 2);
+  t.equal(validate('evidence', sealEnvelope(encodeEvidence({ first, second })), 'p'), 'accept', 'valid evidence is relayed');
+  t.equal(validate('evidence', sealEnvelope(encodeEvidence({ first, second })), 'p'), 'ignore', 'once');
+  t.equal(evidence.size, 1);
+  const forged = { ...second, signature: new Uint8Array(64).fill(7) };
+  t.equal(validate('evidence', sealEnvelope(encodeEvidence({ first: vote(vals[3]!, 3, 1), second: { ...forged, vote: { ...forged.vote, validator: vals[3]!.address } } })), 'p'), 'reject', 'a forged signature is rejected');
+  t.equal(validate('evidence', sealEnvelope(encodeEvidence({ first, second: first })), 'p'), 'reject', 'the same vote twice is no evidence');
+  const stranger = fixedKey(0x99);
+  t.equal(validate('evidence', sealEnvelope(encodeEvidence({ first: vote(stranger, 3, 1), second: vote(stranger, 3, 2) })), 'p'), 'ignore', 'a key outside the set cannot be judged here');
+});
