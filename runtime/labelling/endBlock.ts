@@ -53,6 +53,7 @@ import {
   type Item,
   type Reputation,
   type Round,
+  type Seat,
   type Task,
 } from './records.ts';
 import { addressAt, drawAnnotator } from './sampler.ts';
@@ -66,16 +67,14 @@ export const DRAW_ATTEMPTS = 16;
 /** Seats added per item by an extension round. */
 export const EXTENSION_SEATS = 2;
 
-/** Map ids of addresses (latin1 strings), memoised per byte array: a chunk looks a seat up several times. */
-const ids = new WeakMap<Uint8Array, string>();
-function idOf(address: Uint8Array): string {
-  let id = ids.get(address);
-  if (id === undefined) {
-    id = keyId(address);
-    ids.set(address, id);
-  }
-  return id;
-}
+/**
+ * Map id of an address (a latin1 string). Seats closed in a chunk carry theirs (`IdSeat.id`),
+ * computed once when the chunk is loaded.
+ */
+const idOf = (address: Uint8Array): string => keyId(address);
+
+type IdSeat = Seat & { id: string };
+type IdItem = Omit<Item, 'seats'> & { seats: IdSeat[] };
 
 type Ctx = { view: StateView; height: number; seed: Uint8Array; params: LabellingParams; events: ChainEvent[] };
 
@@ -278,18 +277,17 @@ class Ledger {
   }
 
   /** Mints the per-label emission to `who`, within the epoch's cap (applied at flush). */
-  emit(who: Uint8Array): void {
+  emit(who: Uint8Array, id = idOf(who)): void {
     const { params } = this.ctx;
     if (this.emissionRoom === null) this.emissionRoom = params.emissionPerEpochMax - loadAmount(this.ctx.view, emissionKey(this.ctx));
     const amount = this.emissionRoom < params.emissionPerLabel ? (this.emissionRoom > 0n ? this.emissionRoom : 0n) : params.emissionPerLabel;
     if (amount === 0n) return;
     this.emissionRoom -= amount;
     this.minted += amount;
-    this.credit(who, amount);
+    this.credit(who, amount, id);
   }
 
-  annotator(who: Uint8Array): { who: Uint8Array; a: Annotator; dirty: boolean } {
-    const id = idOf(who);
+  annotator(who: Uint8Array, id = idOf(who)): { who: Uint8Array; a: Annotator; dirty: boolean } {
     let entry = this.annotators.get(id);
     if (entry === undefined) {
       const a = loadAnnotator(this.ctx.view, who);
@@ -300,23 +298,16 @@ class Ledger {
     return entry;
   }
 
-  update(who: Uint8Array, change: (a: Annotator) => Annotator): void {
-    const entry = this.annotator(who);
-    entry.a = change(entry.a);
-    entry.dirty = true;
-  }
-
-  credit(who: Uint8Array, amount: bigint): void {
+  credit(who: Uint8Array, amount: bigint, id = idOf(who)): void {
     if (amount === 0n) return;
-    const id = idOf(who);
     const entry = this.credits.get(id) ?? { who, amount: 0n };
     entry.amount += amount;
     this.credits.set(id, entry);
   }
 
   /** Takes up to `amount` from stake, then from unbonding entries (newest first). */
-  slash(who: Uint8Array, amount: bigint): bigint {
-    const entry = this.annotator(who);
+  slash(who: Uint8Array, amount: bigint, id = idOf(who)): bigint {
+    const entry = this.annotator(who, id);
     const a = entry.a;
     let rest = amount;
     const fromStake = rest < a.stake ? rest : a.stake;
@@ -353,10 +344,10 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
   assert(taskRecord !== null, `close: task ${round.task} missing`);
   let task = taskRecord;
   const spec = task.spec;
-  const items = indices.map((i) => {
+  const items: IdItem[] = indices.map((i) => {
     const item = loadItemWithAnswers(ctx.view, task.id, i);
     assert(item !== null, `close: item ${task.id}/${i} missing`);
-    return item;
+    return { ...item, seats: item.seats.map((seat) => ({ ...seat, id: idOf(seat.annotator) })) };
   });
   const repClasses = spec.schema === SCHEMA.single ? spec.classes : 2;
   const epoch = epochOf(ctx.height, ctx.params);
@@ -367,7 +358,7 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
   const position = new Map<string, number>();
   for (const item of items) {
     for (const seat of item.seats) {
-      const id = idOf(seat.annotator);
+      const id = seat.id;
       if (!position.has(id)) {
         position.set(id, order.length);
         order.push(seat.annotator);
@@ -472,13 +463,13 @@ function aggregateItems(
   ctx: Ctx,
   schema: number,
   classes: number,
-  items: readonly Item[],
+  items: readonly IdItem[],
   position: Map<string, number>,
   priors: AnnotatorPrior[],
 ): Array<{ label: number; confidenceQ16: number; posteriors: number[][] }> {
   const config = aggregationConfig(ctx.params);
-  const answersOf = (item: Item): Array<{ annotator: number; value: number }> =>
-    item.seats.filter((s) => s.answer >= 0).map((s) => ({ annotator: position.get(idOf(s.annotator)) as number, value: s.answer }));
+  const answersOf = (item: IdItem): Array<{ annotator: number; value: number }> =>
+    item.seats.filter((s) => s.answer >= 0).map((s) => ({ annotator: position.get(s.id) as number, value: s.answer }));
   if (schema === SCHEMA.single) {
     const out = aggregate(
       classes,
@@ -523,10 +514,10 @@ function boundCounts(counts: number[]): number[] {
 }
 
 /** Adds a finalized item's evidence to its annotators' confusion counts (posterior-weighted; gold exact). */
-function addReputation(schema: number, classes: number, item: Item, label: number, posteriors: number[][], position: Map<string, number>, deltas: number[][]): void {
+function addReputation(schema: number, classes: number, item: IdItem, label: number, posteriors: number[][], position: Map<string, number>, deltas: number[][]): void {
   for (const seat of item.seats) {
     if (seat.answer < 0) continue;
-    const counts = deltas[position.get(idOf(seat.annotator)) as number] as number[];
+    const counts = deltas[position.get(seat.id) as number] as number[];
     if (schema === SCHEMA.single) {
       const K = classes;
       for (let k = 0; k < K; k++) {
@@ -556,7 +547,7 @@ function settleItem(
   ctx: Ctx,
   ledger: Ledger,
   task: Task,
-  item: Item,
+  item: IdItem,
   label: number,
   confidence: number,
   outcome: 'final' | 'low',
@@ -575,13 +566,13 @@ function settleItem(
   for (const seat of item.seats) {
     const who = seat.annotator;
     if (seat.answer < 0) {
-      pot += ledger.slash(who, slashNonReveal);
+      pot += ledger.slash(who, slashNonReveal, seat.id);
       continue;
     }
     let reward = spec.rewardPerAnswer;
     const agrees = seat.answer === label;
     // The ledger's annotator records are its own decoded copies: updated in place.
-    const entry = ledger.annotator(who);
+    const entry = ledger.annotator(who, seat.id);
     entry.dirty = true;
     if (outcome === 'final') {
       const a = entry.a;
@@ -592,16 +583,16 @@ function settleItem(
       }
       if (agrees) {
         coherent.push(who);
-        const q = qualities[position.get(idOf(who)) as number] as bigint;
+        const q = qualities[position.get(seat.id) as number] as bigint;
         reward += (spec.bonusPerAnswer * q) / Q16n;
-        ledger.emit(who);
+        ledger.emit(who, seat.id);
       } else if (item.gold >= 0) {
-        pot += ledger.slash(who, slashGold);
+        pot += ledger.slash(who, slashGold, seat.id);
       } else if (confidence >= params.deviationSlashConfidenceQ16) {
-        pot += ledger.slash(who, slashDeviation);
+        pot += ledger.slash(who, slashDeviation, seat.id);
       }
     }
-    ledger.credit(who, reward);
+    ledger.credit(who, reward, seat.id);
     entry.a.earned += reward;
     paid += reward;
   }
