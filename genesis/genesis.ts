@@ -23,7 +23,11 @@ import {
   saveSupply,
   saveValidatorSet,
   encodeParams,
+  DEFAULT_LABELLING_PARAMS,
   PARAMS_KEY,
+  labellingParamsProblem,
+  saveLabellingParams,
+  type LabellingParams,
   type Params,
   type StateView,
   type Validator,
@@ -39,6 +43,8 @@ export type Genesis = {
   params: Params;
   validators: GenesisValidator[];
   accounts: GenesisAccount[];
+  /** Labelling parameters; absent → the defaults (DEFAULT_LABELLING_PARAMS), and nothing is stored. */
+  labelling?: LabellingParams;
 };
 
 /** Total supply (balances plus stake) must stay below 2^128 units, about 3.4 × 10^20 TAG. */
@@ -108,6 +114,31 @@ function parseParams(value: Json): Params {
   };
 }
 
+const LABELLING_AMOUNTS = ['annotatorStakeMin', 'emissionPerLabel', 'emissionPerEpochMax', 'disputeBondMin'] as const;
+
+/** The optional `labelling` section: any subset of the labelling parameters; the rest keep their defaults. */
+function parseLabelling(value: Json): LabellingParams {
+  const path = 'labelling';
+  const names = Object.keys(DEFAULT_LABELLING_PARAMS) as Array<keyof LabellingParams>;
+  const o = asObject(value, path, names);
+  const out: Record<string, number | bigint> = { ...DEFAULT_LABELLING_PARAMS };
+  for (const name of names) {
+    if (!(name in o)) continue;
+    const where = `${path}.${name}`;
+    out[name] = (LABELLING_AMOUNTS as readonly string[]).includes(name) ? asUnits(o[name], where) : asU32(o[name], where, 0, 0xffff_ffff);
+  }
+  const params = out as LabellingParams;
+  const problem = labellingParamsProblem(params);
+  if (problem !== null) throw invalid(`${path}.${problem.field}`, problem.reason);
+  return params;
+}
+
+function labellingToJson(p: LabellingParams): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(p)) out[name] = typeof value === 'bigint' ? value.toString() : (value);
+  return out;
+}
+
 function parseValidators(value: Json): GenesisValidator[] {
   if (!Array.isArray(value)) throw invalid('validators', 'must be an array');
   if (value.length === 0) throw new GenesisError({ code: 'GENESIS_NO_VALIDATORS' }, 'genesis validators: at least one is required');
@@ -164,7 +195,7 @@ function parseAccounts(value: Json): GenesisAccount[] {
 
 /** Validates a parsed genesis JSON value. Throws GenesisError naming the first problem found. */
 export function parseGenesis(value: Json): Genesis {
-  const o = asObject(value, '', ['chainId', 'genesisTime', 'params', 'validators', 'accounts']);
+  const o = asObject(value, '', ['chainId', 'genesisTime', 'params', 'validators', 'accounts', 'labelling']);
   const chainId = asString(field(o, 'chainId', ''), 'chainId');
   if (!CHAIN_ID_RE.test(chainId)) throw invalid('chainId', 'must be 3-50 lower-case letters, digits and "-"');
   const timeText = asString(field(o, 'genesisTime', ''), 'genesisTime');
@@ -181,6 +212,7 @@ export function parseGenesis(value: Json): Genesis {
     validators: parseValidators(field(o, 'validators', '')),
     accounts: parseAccounts(field(o, 'accounts', '')),
   };
+  if ('labelling' in o) genesis.labelling = parseLabelling(o['labelling']);
   const supply = genesisSupply(genesis);
   if (supply > GENESIS_SUPPLY_MAX) {
     throw new GenesisError({ code: 'GENESIS_SUPPLY_OVERFLOW', max: GENESIS_SUPPLY_MAX.toString() }, `genesis: total supply exceeds ${GENESIS_SUPPLY_MAX} units`);
@@ -222,6 +254,8 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     },
     validators: g.validators.map((v) => ({ name: v.name, publicKey: bytesToHex(v.publicKey), power: v.power.toString() })),
     accounts: g.accounts.map((a) => ({ address: addressToString(a.address), balance: a.balance.toString() })),
+    // Only when set, so that genesis files without it keep their hash.
+    ...(g.labelling === undefined ? {} : { labelling: labellingToJson(g.labelling) }),
   };
 }
 
@@ -250,4 +284,5 @@ export function genesisToState(g: Genesis, view: StateView): void {
     saveAccount(view, a.address, { balance: a.balance, nonce: 0 });
   }
   saveSupply(view, genesisSupply(g));
+  if (g.labelling !== undefined) saveLabellingParams(view, g.labelling);
 }

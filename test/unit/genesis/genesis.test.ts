@@ -10,7 +10,7 @@ import {
   parseGenesis,
   parseGenesisJson,
 } from '../../../genesis/index.ts';
-import { CHAIN_ID_KEY, DEFAULT_PARAMS, PARAMS_KEY, decodeParams, loadAccount, loadSupply, loadValidatorSet } from '../../../state/index.ts';
+import { CHAIN_ID_KEY, DEFAULT_LABELLING_PARAMS, DEFAULT_PARAMS, PARAMS_KEY, decodeParams, loadAccount, loadLabellingParams, loadSupply, loadValidatorSet } from '../../../state/index.ts';
 import { MemChain, errorOf, fixedKey } from '../../utils/factories.ts';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -262,4 +262,22 @@ t.test('genesisToState writes chain id, params, sorted validator set, accounts a
   t.equal(bytesToHex(again.root), bytesToHex(chain.root), 'the same genesis gives the same state root');
   const reordered = MemChain.fromGenesis(parseGenesis(edited((d) => d.validators.reverse())));
   t.equal(bytesToHex(reordered.root), bytesToHex(chain.root), 'validator order in the file does not matter');
+});
+
+t.test('labelling: optional; a partial section overrides the defaults and is stored; bad values name their field', async (t) => {
+  const plain = parseGenesis(valid());
+  t.equal(plain.labelling, undefined, 'absent: the defaults, nothing stored');
+  t.notOk('labelling' in genesisToJson(plain), 'and not in the JSON form, so the hash is unchanged');
+  const g = parseGenesis(edited((x) => (x.labelling = { itemsPerBlockMax: 500, emissionPerLabel: '7' })));
+  t.equal(g.labelling?.itemsPerBlockMax, 500);
+  t.equal(g.labelling?.emissionPerLabel, 7n);
+  t.equal(g.labelling?.epochBlocks, DEFAULT_LABELLING_PARAMS.epochBlocks, 'the rest keep their defaults');
+  t.same(parseGenesis(JSON.parse(JSON.stringify(genesisToJson(g)))).labelling, g.labelling, 'round trip through JSON');
+  const chain = MemChain.fromGenesis(g);
+  t.equal(loadLabellingParams(chain.reader).itemsPerBlockMax, 500, 'written to state');
+  rejects(t, edited((x) => (x.labelling = { nope: 1 })), 'GENESIS_UNKNOWN_FIELD', 'labelling.nope');
+  rejects(t, edited((x) => (x.labelling = { emIterations: 0 })), 'GENESIS_INVALID_FIELD', 'labelling.emIterations');
+  rejects(t, edited((x) => (x.labelling = { probationCapQ16: 60_000, evidenceCapQ16: 50_000 })), 'GENESIS_INVALID_FIELD', 'labelling.probationCapQ16');
+  rejects(t, edited((x) => (x.labelling = { emissionPerLabel: 7 })), 'GENESIS_INVALID_FIELD', 'labelling.emissionPerLabel');
+  rejects(t, edited((x) => (x.labelling = [])), 'GENESIS_INVALID_FIELD', 'labelling');
 });
