@@ -9,12 +9,17 @@ import { assert, compareBytes } from '../lib/index.ts';
 /** Read access to committed state. */
 export type StateReader = {
   get(key: Uint8Array): Uint8Array | undefined;
-  /** Optional fast path for stacked readers: the same lookup, with the key's `keyId` computed once. */
-  getById?(id: string, key: Uint8Array): Uint8Array | undefined;
+  /** Optional fast path for stacked readers: the same lookup by the key's `keyId` (the key itself may be left out). */
+  getById?(id: string, key?: Uint8Array): Uint8Array | undefined;
 };
 
 /** One change: a value, or null for a deletion. */
 export type StateWrite = readonly [key: Uint8Array, value: Uint8Array | null];
+
+/** The key whose `keyId` is `id`. */
+export function keyFromId(id: string): Uint8Array {
+  return new Uint8Array(Buffer.from(id, 'latin1'));
+}
 
 /** A key as a string with one UTF-16 code unit per byte (latin1), for Map lookups. */
 export function keyId(key: Uint8Array): string {
@@ -38,10 +43,11 @@ export class StateView implements StateReader {
     return this.getById(keyId(key), key);
   }
 
-  getById(id: string, key: Uint8Array): Uint8Array | undefined {
+  getById(id: string, key?: Uint8Array): Uint8Array | undefined {
     const change = this.changes.get(id);
     if (change !== undefined) return change.value ?? undefined;
-    return this.base.getById !== undefined ? this.base.getById(id, key) : this.base.get(key);
+    if (this.base.getById !== undefined) return this.base.getById(id, key);
+    return this.base.get(key ?? keyFromId(id));
   }
 
   set(key: Uint8Array, value: Uint8Array): void {

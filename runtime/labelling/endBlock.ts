@@ -37,6 +37,7 @@ import {
   loadAnnotator,
   loadAssignment,
   loadItem,
+  loadAnswersById,
   loadItemWithAnswers,
   loadRound,
   loadTask,
@@ -345,9 +346,11 @@ function closeChunk(ctx: Ctx, round: Round, indices: readonly number[]): Round {
   let task = taskRecord;
   const spec = task.spec;
   const items: IdItem[] = indices.map((i) => {
-    const item = loadItemWithAnswers(ctx.view, task.id, i);
+    const item = loadItem(ctx.view, task.id, i);
     assert(item !== null, `close: item ${task.id}/${i} missing`);
-    return { ...item, seats: item.seats.map((seat) => ({ ...seat, id: idOf(seat.annotator) })) };
+    const ids = item.seats.map((seat) => idOf(seat.annotator));
+    const answers = loadAnswersById(ctx.view, task.id, i, ids);
+    return { ...item, seats: item.seats.map((seat, k) => ({ annotator: seat.annotator, round: seat.round, answer: answers[k] as number, id: ids[k] as string })) };
   });
   const repClasses = spec.schema === SCHEMA.single ? spec.classes : 2;
   const epoch = epochOf(ctx.height, ctx.params);

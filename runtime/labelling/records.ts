@@ -16,7 +16,7 @@ import {
   utf8ToBytes,
   type Encodable,
 } from '../../lib/index.ts';
-import { PREFIX, type StateReader, type StateView } from '../../state/index.ts';
+import { PREFIX, keyFromId, keyId, type StateReader, type StateView } from '../../state/index.ts';
 
 const RECORD_BYTES_MAX = 256 * 1024;
 
@@ -458,6 +458,19 @@ export function loadItemWithAnswers(s: StateReader, task: number, index: number)
   const item = loadItem(s, task, index);
   if (item === null) return null;
   return { ...item, seats: item.seats.map((seat) => ({ ...seat, answer: loadAnswer(s, task, index, seat.annotator) })) };
+}
+
+/** Revealed answers of an item's seats by the seats' key ids (-1 where none), through the fast path when the reader has one. */
+export function loadAnswersById(s: StateReader, task: number, item: number, seatIds: readonly string[]): number[] {
+  const head = new Uint8Array(9);
+  head[0] = PREFIX.answer;
+  writeU32(head, 1, task);
+  writeU32(head, 5, item);
+  const prefix = keyId(head);
+  return seatIds.map((id) => {
+    const bytes = s.getById !== undefined ? s.getById(prefix + id) : s.get(keyFromId(prefix + id));
+    return bytes === undefined ? -1 : readU32(bytes, 0);
+  });
 }
 
 export function loadAnswer(s: StateReader, task: number, item: number, annotator: Uint8Array): number {
