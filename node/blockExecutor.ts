@@ -15,6 +15,7 @@ import {
   encodeBlock,
   encodeReceipt,
   encodeReceipts,
+  loadLastValidatorSet,
   validateHeaderLinkage,
   type Block,
   type BlockEnv,
@@ -100,7 +101,7 @@ export class BlockExecutor implements BftBlockPort {
     const lastCommit = height === 1 ? new Uint8Array(0) : await store.commitBytes(height - 1);
     assert(lastCommit !== undefined, `buildProposal: no commit stored for height ${height - 1}`);
     const seed = blockSeed(head.blockHash, lastCommit);
-    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, seed, verifySignatures: false };
+    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, seed, verifySignatures: false, lastCommit };
     // Signatures were verified at the mempool door.
     const built = buildBlockTxs(view, mempool.ready(params.blockTxCountMax * 2), env, params);
     for (const { tx, error } of built.rejected) {
@@ -135,7 +136,7 @@ export class BlockExecutor implements BftBlockPort {
     const params = this.params();
     const view = new StateView(store.state);
     const seed = blockSeed(h.parentHash, block.lastCommit);
-    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, seed, verifySignatures: true };
+    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, seed, verifySignatures: true, lastCommit: block.lastCommit };
     const { receipts, decoded } = applyBlockTxs(view, block.txs, env, params);
     const at = { height: h.height, timeMs: h.timeMs, parentHash: h.parentHash, lastCommit: block.lastCommit };
     const executed = this.finish(view, decoded, receipts, at, h.proposer);
@@ -159,7 +160,8 @@ export class BlockExecutor implements BftBlockPort {
     }
     try {
       const commit = decodeCommit(block.lastCommit);
-      verifyCommit(this.deps.chainId, commit, parentHeight, parentHash, loadValidatorSet(this.deps.store.state));
+      // The parent was validated by the state's "last" set (it differs from the next one after an epoch change).
+      verifyCommit(this.deps.chainId, commit, parentHeight, parentHash, loadLastValidatorSet(this.deps.store.state));
     } catch (e: unknown) {
       if (!isChainError(e)) throw e;
       throw new BlockError({ code: 'BLOCK_BAD_LAST_COMMIT', reason: e.message });
@@ -176,7 +178,9 @@ export class BlockExecutor implements BftBlockPort {
     const writes = view.writes();
     const tree = this.deps.store.tree.update(writes);
     const receiptBytes = receipts.map(encodeReceipt);
-    const setHash = validatorSetHash(loadValidatorSet(view));
+    // The set that validated this block, and the one the runtime chose for the next (staking epochs).
+    const setHash = validatorSetHash(loadLastValidatorSet(view));
+    const nextSetHash = validatorSetHash(loadValidatorSet(view));
     const header: Header = {
       version: BLOCK_VERSION,
       chainId: this.deps.chainId,
@@ -189,7 +193,7 @@ export class BlockExecutor implements BftBlockPort {
       stateRoot: tree.root,
       proposer,
       validatorSetHash: setHash,
-      nextValidatorSetHash: setHash,
+      nextValidatorSetHash: nextSetHash,
     };
     const block: Block = { header, lastCommit: at.lastCommit, txs: txs.map((t) => t.bytes) };
     return { block, hash: hashHeader(header), txs, receipts, receiptBytes, writes, tree };

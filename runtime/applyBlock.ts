@@ -7,8 +7,9 @@ import { bytesToHex, equalBytes, isChainError } from '../lib/index.ts';
 import { loadAccount, type Params, type StateView } from '../state/index.ts';
 import { BLOCK_VERSION, type Header, type Receipt } from './block.ts';
 import { BlockError, type TxError } from './errors.ts';
-import { applyTx, endBlockReceipts, newFeeTally, settleFees, type BlockEnv } from './applyTx.ts';
+import { applyTx, endBlockReceipts, newFeeTally, type BlockEnv } from './applyTx.ts';
 import { labellingEndBlock } from './labelling/index.ts';
+import { stakingBeginBlock, stakingEndBlock } from './staking/index.ts';
 import { decodeSignedTx, type SignedTx } from './tx.ts';
 
 /** Applies every transaction of a block in order; any transaction that cannot be included makes the whole block invalid. */
@@ -23,6 +24,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
   const receipts: Receipt[] = [];
   const decoded: SignedTx[] = [];
   const fees = newFeeTally();
+  stakingBeginBlock(view, env);
   txs.forEach((txBytes, index) => {
     let signed: SignedTx;
     try {
@@ -40,7 +42,8 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
     decoded.push(signed);
   });
   receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
-  settleFees(view, fees, env.proposer);
+  // Fees and block rewards go to the validators by power (runtime/staking/rewards.ts).
+  receipts.push(...endBlockReceipts(stakingEndBlock(view, env, fees)));
   return { receipts, decoded };
 }
 
@@ -61,6 +64,7 @@ export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, e
   const deferred = new Set<string>();
   let bytes = 0;
   const fees = newFeeTally();
+  stakingBeginBlock(view, env);
   for (const tx of candidates) {
     if (out.included.length >= params.blockTxCountMax) break;
     const sender = bytesToHex(tx.senderAddress);
@@ -80,7 +84,7 @@ export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, e
     out.receipts.push(outcome.receipt);
   }
   out.receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
-  settleFees(view, fees, env.proposer);
+  out.receipts.push(...endBlockReceipts(stakingEndBlock(view, env, fees)));
   return out;
 }
 

@@ -14,6 +14,7 @@ import { addressToString } from '../lib/index.ts';
 import { loadAccount, loadSupply, saveAccount, saveSupply, type Params, type StateView } from '../state/index.ts';
 import { EVENTS_PER_RECEIPT_MAX, RECEIPT_STATUS, ZERO_HASH, type ChainEvent, type Receipt } from './block.ts';
 import { chargeSponsor, executeLabelling, feeSponsor, loadLabellingParams } from './labelling/index.ts';
+import { executeStaking, isStakingBody, loadStakingParams } from './staking/index.ts';
 import { TxError, TxFailure, type TxRejectCode } from './errors.ts';
 import { verifyTxSignature, type SignedTx, type TransferBody } from './tx.ts';
 
@@ -26,6 +27,11 @@ export type BlockEnv = {
   seed: Uint8Array;
   /** False when every transaction's signature was checked already (e.g. at the mempool door). */
   verifySignatures: boolean;
+  /**
+   * The block's `lastCommit` (the parent's encoded commit certificate), from which the staking module
+   * counts who signed the parent. Absent in harnesses that build no commits: nothing is counted.
+   */
+  lastCommit?: Uint8Array;
 };
 
 /**
@@ -71,7 +77,7 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   const fee = requiredFee(params, signed.bytes.length);
   if (tx.maxFee < fee) return reject('TX_FEE_TOO_LOW', `fee is ${fee}, maxFee is ${tx.maxFee}`);
   // An assigned annotator's label transactions are paid from the task's escrow, within the seat budget.
-  const sponsor = tx.body.kind === 'transfer' ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
+  const sponsor = tx.body.kind === 'transfer' || isStakingBody(tx.body) ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
   if (sponsor === null && sender.balance < fee) return reject('TX_CANNOT_PAY_FEE', `fee is ${fee}, balance is ${sender.balance}`);
 
   if (sponsor === null) saveAccount(view, signed.senderAddress, { balance: sender.balance - fee, nonce: sender.nonce + 1 });
@@ -112,6 +118,9 @@ function chargeFee(fees: FeeTally, payer: Uint8Array, fee: bigint, params: Param
 function executeBody(view: StateView, signed: SignedTx, env: BlockEnv): ChainEvent[] {
   const body = signed.tx.body;
   if (body.kind === 'transfer') return executeTransfer(view, signed.senderAddress, body);
+  if (isStakingBody(body)) {
+    return executeStaking(view, signed.senderAddress, body, { chainId: env.chainId, height: env.height, timeMs: env.timeMs, params: loadStakingParams(view) });
+  }
   return executeLabelling(view, signed.senderAddress, body, { height: env.height, params: loadLabellingParams(view) });
 }
 

@@ -13,7 +13,34 @@ export type TxErrorType = { code: TxRejectCode; detail: string };
 export class TxError extends ChainError<TxErrorType> {}
 
 /** Why a transaction that paid its fee failed; recorded in its receipt. */
-export type TxFailureCode = 'TX_INSUFFICIENT_BALANCE' | 'TX_ZERO_AMOUNT' | LabellingFailureCode;
+export type TxFailureCode = 'TX_INSUFFICIENT_BALANCE' | 'TX_ZERO_AMOUNT' | LabellingFailureCode | StakingFailureCode;
+
+/** Staking failures (docs/spec/staking.md §Receipt codes). */
+export type StakingFailureCode =
+  | 'VALIDATOR_EXISTS'
+  | 'VALIDATOR_BAD_KEY'
+  | 'VALIDATOR_KEY_IN_USE'
+  | 'VALIDATOR_BAD_COMMISSION'
+  | 'VALIDATOR_BAD_MONIKER'
+  | 'VALIDATOR_SELF_STAKE_TOO_LOW'
+  | 'VALIDATOR_REGISTRY_FULL'
+  | 'VALIDATOR_NOT_FOUND'
+  | 'VALIDATOR_COMMISSION_CHANGE_TOO_LARGE'
+  | 'VALIDATOR_COMMISSION_CHANGE_TOO_SOON'
+  | 'VALIDATOR_TOMBSTONED'
+  | 'VALIDATOR_NOT_JAILED'
+  | 'VALIDATOR_STILL_JAILED'
+  | 'DELEGATION_NOT_FOUND'
+  | 'DELEGATION_INSUFFICIENT'
+  | 'UNBONDING_ENTRIES_FULL'
+  | 'EVIDENCE_VOTES_MISMATCH'
+  | 'EVIDENCE_SAME_BLOCK'
+  | 'EVIDENCE_FUTURE'
+  | 'EVIDENCE_EXPIRED'
+  | 'EVIDENCE_UNKNOWN_VALIDATOR'
+  | 'EVIDENCE_BAD_SIGNATURE'
+  | 'EVIDENCE_DUPLICATE'
+  | 'EVIDENCE_VALIDATOR_TOMBSTONED';
 
 /** Labelling failures (docs/spec/labelling.md §Receipt codes). */
 export type LabellingFailureCode =

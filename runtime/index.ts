@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './applyTx.ts';
 export * from './applyBlock.ts';
 export * from './labelling/index.ts';
+export * from './staking/index.ts';
