@@ -17,7 +17,7 @@ import {
   bytesToHex,
   parseTag,
 } from '../lib/index.ts';
-import { Keyring, readPassword } from '../sdk/index.ts';
+import { Keyring, MIN_SCRYPT_N, readPassword } from '../sdk/index.ts';
 import { TaggerClient, buildTransfer, sendTx } from '../sdk/index.ts';
 import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from './config.ts';
 import { exists, homePaths, initHome } from './home.ts';
@@ -202,6 +202,8 @@ async function cmdTestnet(flags: Flags): Promise<void> {
       basePort: intFlag(flags, 'base-port', TESTNET_BASE_PORT),
       devPassword: await devPassword(flags),
       genesisTimeMs: BigInt(Date.now()),
+      // Keys under the published devnet password protect nothing: encrypt them cheaply.
+      ...(flags['password-file'] === undefined && process.env['TAGGER_PASSWORD'] === undefined ? { scryptN: MIN_SCRYPT_N } : {}),
     });
   } else if (flags.validators !== undefined && nodes.length !== wanted) {
     throw usage(`${dir} holds a testnet of ${nodes.length} validators; remove it or use another --dir for ${wanted}`);
