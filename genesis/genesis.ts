@@ -27,7 +27,11 @@ import {
   PARAMS_KEY,
   labellingParamsProblem,
   saveLabellingParams,
+  DEFAULT_STAKING_PARAMS,
+  saveStakingParams,
+  stakingParamsProblem,
   type LabellingParams,
+  type StakingParams,
   type Params,
   type StateView,
   type Validator,
@@ -45,6 +49,8 @@ export type Genesis = {
   accounts: GenesisAccount[];
   /** Labelling parameters; absent → the defaults (DEFAULT_LABELLING_PARAMS), and nothing is stored. */
   labelling?: LabellingParams;
+  /** Staking parameters; absent → the defaults (DEFAULT_STAKING_PARAMS), and nothing is stored. */
+  staking?: StakingParams;
 };
 
 /** Total supply (balances plus stake) must stay below 2^128 units, about 3.4 × 10^20 TAG. */
@@ -139,6 +145,31 @@ function labellingToJson(p: LabellingParams): Record<string, string | number> {
   return out;
 }
 
+const STAKING_AMOUNTS = ['minSelfStake', 'blockReward', 'evidenceMaxAgeMs'] as const;
+
+/** The optional `staking` section: any subset of the staking parameters; the rest keep their defaults. */
+function parseStaking(value: Json): StakingParams {
+  const path = 'staking';
+  const names = Object.keys(DEFAULT_STAKING_PARAMS) as Array<keyof StakingParams>;
+  const o = asObject(value, path, names);
+  const out: Record<string, number | bigint> = { ...DEFAULT_STAKING_PARAMS };
+  for (const name of names) {
+    if (!(name in o)) continue;
+    const where = `${path}.${name}`;
+    out[name] = (STAKING_AMOUNTS as readonly string[]).includes(name) ? asUnits(o[name], where) : asU32(o[name], where, 0, 0xffff_ffff);
+  }
+  const params = out as StakingParams;
+  const problem = stakingParamsProblem(params);
+  if (problem !== null) throw invalid(`${path}.${problem.field}`, problem.reason);
+  return params;
+}
+
+function stakingToJson(p: StakingParams): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(p)) out[name] = typeof value === 'bigint' ? value.toString() : value;
+  return out;
+}
+
 function parseValidators(value: Json): GenesisValidator[] {
   if (!Array.isArray(value)) throw invalid('validators', 'must be an array');
   if (value.length === 0) throw new GenesisError({ code: 'GENESIS_NO_VALIDATORS' }, 'genesis validators: at least one is required');
@@ -195,7 +226,7 @@ function parseAccounts(value: Json): GenesisAccount[] {
 
 /** Validates a parsed genesis JSON value. Throws GenesisError naming the first problem found. */
 export function parseGenesis(value: Json): Genesis {
-  const o = asObject(value, '', ['chainId', 'genesisTime', 'params', 'validators', 'accounts', 'labelling']);
+  const o = asObject(value, '', ['chainId', 'genesisTime', 'params', 'validators', 'accounts', 'labelling', 'staking']);
   const chainId = asString(field(o, 'chainId', ''), 'chainId');
   if (!CHAIN_ID_RE.test(chainId)) throw invalid('chainId', 'must be 3-50 lower-case letters, digits and "-"');
   const timeText = asString(field(o, 'genesisTime', ''), 'genesisTime');
@@ -213,6 +244,7 @@ export function parseGenesis(value: Json): Genesis {
     accounts: parseAccounts(field(o, 'accounts', '')),
   };
   if ('labelling' in o) genesis.labelling = parseLabelling(o['labelling']);
+  if ('staking' in o) genesis.staking = parseStaking(o['staking']);
   const supply = genesisSupply(genesis);
   if (supply > GENESIS_SUPPLY_MAX) {
     throw new GenesisError({ code: 'GENESIS_SUPPLY_OVERFLOW', max: GENESIS_SUPPLY_MAX.toString() }, `genesis: total supply exceeds ${GENESIS_SUPPLY_MAX} units`);
@@ -256,6 +288,7 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     accounts: g.accounts.map((a) => ({ address: addressToString(a.address), balance: a.balance.toString() })),
     // Only when set, so that genesis files without it keep their hash.
     ...(g.labelling === undefined ? {} : { labelling: labellingToJson(g.labelling) }),
+    ...(g.staking === undefined ? {} : { staking: stakingToJson(g.staking) }),
   };
 }
 
@@ -285,4 +318,5 @@ export function genesisToState(g: Genesis, view: StateView): void {
   }
   saveSupply(view, genesisSupply(g));
   if (g.labelling !== undefined) saveLabellingParams(view, g.labelling);
+  if (g.staking !== undefined) saveStakingParams(view, g.staking);
 }

@@ -3,6 +3,7 @@ export * from './stateView.ts';
 export * from './account.ts';
 export * from './params.ts';
 export * from './labellingParams.ts';
+export * from './stakingParams.ts';
 export * from './supply.ts';
 export * from './smt.ts';
 export * from './chainStore.ts';

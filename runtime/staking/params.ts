@@ -1,159 +1,21 @@
 /**
- * Staking parameters: chain-wide settings of validators, delegation, rewards and slashing, stored in
- * state (defaults when a chain stored none). Amounts in units; shares in basis points (1/10,000).
- * See docs/spec/staking.md §Parameters.
+ * Staking parameters live in state/stakingParams.ts (genesis sets them); re-exported here with the
+ * helpers the module derives from them. See docs/spec/staking.md §Parameters.
  */
-import { ONE_TAG, Reader, amountToBytes, assert, concatBytes, decodeCanonical, encode, utf8ToBytes } from '../../lib/index.ts';
-import { PREFIX, VALIDATOR_SET_MAX, type StateReader, type StateView } from '../../state/index.ts';
+import type { StakingParams } from '../../state/index.ts';
 
-export type StakingParams = {
-  /** Blocks per epoch: the validator set changes only at the end of a block whose height is a multiple. */
-  epochBlocks: number;
-  /** Size of the active set: the top validators by bonded stake. */
-  activeValidatorsMax: number;
-  /** Validators that may ever be registered (each epoch boundary reads them all). */
-  validatorsMax: number;
-  /** Least self-delegation to create a validator, to unjail it, and to keep it out of jail. */
-  minSelfStake: bigint;
-  /** Blocks from an undelegation to the release of its TAG. */
-  unbondingBlocks: number;
-  /** Unbonding entries one delegator may hold with one validator. */
-  unbondingEntriesMax: number;
-  /** Highest commission a validator may set. */
-  commissionMaxBps: number;
-  /** Largest commission change in one step; one step per epoch. */
-  commissionChangeMaxBps: number;
-  /** New TAG minted per block for the validators and their delegators (0: fees only). */
-  blockReward: bigint;
-  /** Blocks over which each validator's signatures are counted. */
-  signedBlocksWindow: number;
-  /** Share of the window a validator must sign; missing more jails it. */
-  minSignedBps: number;
-  /** Blocks a downtime jail lasts before `unjail` is accepted. */
-  downtimeJailBlocks: number;
-  /** Slash for downtime, of the validator's power at the offence. */
-  slashDowntimeBps: number;
-  /** Slash for a double sign, of the validator's power at the offence; the validator is tombstoned. */
-  slashDoubleSignBps: number;
-  /** Evidence of an offence more than this many blocks old is rejected (less than `unbondingBlocks`). */
-  evidenceMaxAgeBlocks: number;
-  /** Evidence of an offence more than this many milliseconds old is rejected. */
-  evidenceMaxAgeMs: bigint;
-};
-
-/** Ceilings the stored parameters are checked against: they bound the per-block work. */
-export const STAKING_CEILINGS = {
-  validatorsMax: 10_000,
-  unbondingEntriesMax: 32,
-  blockReward: 1_000n * ONE_TAG,
-  signedBlocksWindow: 100_000,
-  slashBps: 5_000,
-  /** Evidence history (block times, one per block) is kept this many blocks at most. */
-  evidenceMaxAgeBlocks: 1_000_000,
-  /** Unbonding and jail lengths, so that heights plus them stay far inside u32. */
-  periodBlocks: 100_000_000,
-} as const;
-
-export const DEFAULT_STAKING_PARAMS: StakingParams = {
-  epochBlocks: 200,
-  activeValidatorsMax: 100,
-  validatorsMax: 1_000,
-  minSelfStake: 100n * ONE_TAG,
-  unbondingBlocks: 100_000,
-  unbondingEntriesMax: 7,
-  commissionMaxBps: 10_000,
-  commissionChangeMaxBps: 100,
-  // Zero by default: validators earn the fees. A chain that wants inflation sets it (bounded above).
-  blockReward: 0n,
-  signedBlocksWindow: 100,
-  minSignedBps: 5_000,
-  downtimeJailBlocks: 600,
-  slashDowntimeBps: 100,
-  slashDoubleSignBps: 500,
-  evidenceMaxAgeBlocks: 20_000,
-  evidenceMaxAgeMs: 48n * 3_600_000n,
-};
-
-export const STAKING_PARAMS_KEY = concatBytes(Uint8Array.of(PREFIX.stakingGlobal), utf8ToBytes('params'));
-
-/** The rules every parameter set obeys; `saveStakingParams` and decoding check them. */
-export function stakingParamsProblem(p: StakingParams): string | null {
-  if (p.epochBlocks < 1) return 'epochBlocks must be at least 1';
-  if (p.activeValidatorsMax < 1 || p.activeValidatorsMax > VALIDATOR_SET_MAX) return `activeValidatorsMax must be 1…${VALIDATOR_SET_MAX}`;
-  if (p.validatorsMax < 1 || p.validatorsMax > STAKING_CEILINGS.validatorsMax) return `validatorsMax must be 1…${STAKING_CEILINGS.validatorsMax}`;
-  if (p.minSelfStake < 1n) return 'minSelfStake must be above zero';
-  if (p.unbondingBlocks > STAKING_CEILINGS.periodBlocks || p.downtimeJailBlocks > STAKING_CEILINGS.periodBlocks) return 'unbonding or jail period too long';
-  if (p.unbondingEntriesMax < 1 || p.unbondingEntriesMax > STAKING_CEILINGS.unbondingEntriesMax) return 'unbondingEntriesMax out of range';
-  if (p.commissionMaxBps > 10_000 || p.commissionChangeMaxBps > 10_000) return 'commission shares are at most 10,000 bps';
-  if (p.blockReward > STAKING_CEILINGS.blockReward) return `blockReward is at most ${STAKING_CEILINGS.blockReward}`;
-  if (p.signedBlocksWindow < 1 || p.signedBlocksWindow > STAKING_CEILINGS.signedBlocksWindow) return 'signedBlocksWindow out of range';
-  if (p.minSignedBps > 10_000) return 'minSignedBps is at most 10,000';
-  if (p.slashDowntimeBps > STAKING_CEILINGS.slashBps || p.slashDoubleSignBps > STAKING_CEILINGS.slashBps) return 'slashes are at most 5,000 bps';
-  if (p.evidenceMaxAgeBlocks < 1 || p.evidenceMaxAgeBlocks > STAKING_CEILINGS.evidenceMaxAgeBlocks) return 'evidenceMaxAgeBlocks out of range';
-  // Evidence must expire before the stake it can slash has finished unbonding.
-  if (p.evidenceMaxAgeBlocks >= p.unbondingBlocks) return 'evidenceMaxAgeBlocks must be below unbondingBlocks';
-  return null;
-}
-
-export function encodeStakingParams(p: StakingParams): Uint8Array {
-  return encode([
-    p.epochBlocks,
-    p.activeValidatorsMax,
-    p.validatorsMax,
-    amountToBytes(p.minSelfStake),
-    p.unbondingBlocks,
-    p.unbondingEntriesMax,
-    p.commissionMaxBps,
-    p.commissionChangeMaxBps,
-    amountToBytes(p.blockReward),
-    p.signedBlocksWindow,
-    p.minSignedBps,
-    p.downtimeJailBlocks,
-    p.slashDowntimeBps,
-    p.slashDoubleSignBps,
-    p.evidenceMaxAgeBlocks,
-    amountToBytes(p.evidenceMaxAgeMs),
-  ]);
-}
-
-export function decodeStakingParams(bytes: Uint8Array): StakingParams {
-  return decodeCanonical(bytes, 'StakingParams', 512, (v) => {
-    const r = Reader.array(v, 'StakingParams', 16);
-    return {
-      epochBlocks: r.u32('epochBlocks'),
-      activeValidatorsMax: r.u32('activeValidatorsMax'),
-      validatorsMax: r.u32('validatorsMax'),
-      minSelfStake: r.amount('minSelfStake'),
-      unbondingBlocks: r.u32('unbondingBlocks'),
-      unbondingEntriesMax: r.u32('unbondingEntriesMax'),
-      commissionMaxBps: r.u32('commissionMaxBps'),
-      commissionChangeMaxBps: r.u32('commissionChangeMaxBps'),
-      blockReward: r.amount('blockReward'),
-      signedBlocksWindow: r.u32('signedBlocksWindow'),
-      minSignedBps: r.u32('minSignedBps'),
-      downtimeJailBlocks: r.u32('downtimeJailBlocks'),
-      slashDowntimeBps: r.u32('slashDowntimeBps'),
-      slashDoubleSignBps: r.u32('slashDoubleSignBps'),
-      evidenceMaxAgeBlocks: r.u32('evidenceMaxAgeBlocks'),
-      evidenceMaxAgeMs: r.amount('evidenceMaxAgeMs'),
-    };
-  }, encodeStakingParams);
-}
-
-/** The stored parameters, or the defaults on a chain that stored none. */
-export function loadStakingParams(state: StateReader): StakingParams {
-  const bytes = state.get(STAKING_PARAMS_KEY);
-  if (bytes === undefined) return DEFAULT_STAKING_PARAMS;
-  const p = decodeStakingParams(bytes);
-  assert(stakingParamsProblem(p) === null, `stored staking params are invalid: ${stakingParamsProblem(p)}`);
-  return p;
-}
-
-export function saveStakingParams(view: StateView, p: StakingParams): void {
-  const problem = stakingParamsProblem(p);
-  assert(problem === null, `staking params: ${problem}`);
-  view.set(STAKING_PARAMS_KEY, encodeStakingParams(p));
-}
+export {
+  DEFAULT_STAKING_PARAMS,
+  STAKING_CEILINGS,
+  STAKING_PARAMS_KEY,
+  decodeStakingParams,
+  encodeStakingParams,
+  loadStakingParams,
+  saveStakingParams,
+  stakingParamsProblem,
+  type StakingParams,
+  type StakingParamsProblem,
+} from '../../state/index.ts';
 
 /** Epoch of a height: heights 1…E are epoch 0, E+1…2E epoch 1, and so on (height 0 is epoch 0). */
 export function stakingEpochOf(height: number, p: StakingParams): number {
