@@ -14,7 +14,27 @@ export type ConfigErrorType =
 export class ConfigError extends ChainError<ConfigErrorType> {}
 
 export type NodeConfig = {
-  rpc: { host: string; port: number; bodyLimitBytes: number };
+  rpc: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** Requests per client (IP) per window; 0: no limit. */
+    rateLimitMax: number;
+    rateLimitWindowMs: number;
+    /** Take the client address from X-Forwarded-For: only behind a reverse proxy you run. */
+    trustProxy: boolean;
+    /** Origins allowed cross-origin reads (`*` for any); empty: CORS off. */
+    corsOrigins: string[];
+    /** `/ready` fails when the latest block is older than this. */
+    readyMaxAgeMs: number;
+    streamSubscribersMax: number;
+    /** Bytes of the event log a stream subscriber may fall behind before it is dropped. */
+    streamLagBytesMax: number;
+    streamLogEntriesMax: number;
+    streamLogBytesMax: number;
+  };
+  /** The operator listener (metrics, readiness), always on 127.0.0.1; off unless enabled. */
+  admin: { enabled: boolean; port: number };
   consensus: {
     /** Least time between blocks (the BFT engine's wait after a commit, CometBFT's timeout_commit). */
     blockIntervalMs: number;
@@ -51,7 +71,21 @@ export type NodeConfig = {
 };
 
 export const DEFAULT_CONFIG: NodeConfig = {
-  rpc: { host: '127.0.0.1', port: 26657, bodyLimitBytes: 1024 * 1024 },
+  rpc: {
+    host: '127.0.0.1',
+    port: 26657,
+    bodyLimitBytes: 1024 * 1024,
+    rateLimitMax: 6000,
+    rateLimitWindowMs: 60_000,
+    trustProxy: false,
+    corsOrigins: [],
+    readyMaxAgeMs: 60_000,
+    streamSubscribersMax: 256,
+    streamLagBytesMax: 16 * 1024 * 1024,
+    streamLogEntriesMax: 100_000,
+    streamLogBytesMax: 64 * 1024 * 1024,
+  },
+  admin: { enabled: false, port: 26660 },
   consensus: {
     blockIntervalMs: 1000,
     emptyBlockIntervalMs: 5000,
@@ -92,6 +126,19 @@ const SPEC: Record<string, Record<string, Spec>> = {
     host: { kind: 'string', re: /^[A-Za-z0-9.:-]{1,253}$/ },
     port: { kind: 'int', min: 0, max: 65535 },
     bodyLimitBytes: { kind: 'int', min: 1024, max: 64 * 1024 * 1024 },
+    rateLimitMax: { kind: 'int', min: 0, max: 10_000_000 },
+    rateLimitWindowMs: { kind: 'int', min: 1000, max: 86_400_000 },
+    trustProxy: { kind: 'bool' },
+    corsOrigins: { kind: 'list', max: 64, check: checkCorsOrigin },
+    readyMaxAgeMs: { kind: 'int', min: 1000, max: 86_400_000 },
+    streamSubscribersMax: { kind: 'int', min: 0, max: 100_000 },
+    streamLagBytesMax: { kind: 'int', min: 64 * 1024, max: 1024 * 1024 * 1024 },
+    streamLogEntriesMax: { kind: 'int', min: 100, max: 10_000_000 },
+    streamLogBytesMax: { kind: 'int', min: 1024 * 1024, max: 4 * 1024 * 1024 * 1024 },
+  },
+  admin: {
+    enabled: { kind: 'bool' },
+    port: { kind: 'int', min: 0, max: 65535 },
   },
   consensus: {
     blockIntervalMs: { kind: 'int', min: 10, max: 600_000 },
@@ -121,6 +168,13 @@ const SPEC: Record<string, Record<string, Spec>> = {
   },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
 };
+
+/** `*`, or an origin as a browser sends it: scheme, host, optional port, nothing after. */
+function checkCorsOrigin(value: string): void {
+  if (value !== '*' && !/^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(value)) {
+    throw new ConfigError({ code: 'CONFIG_INVALID_VALUE', key: 'rpc.corsOrigins', reason: 'bad origin' }, `"${value.slice(0, 100)}" is not "*" or an origin like https://example.org`);
+  }
+}
 
 function invalid(key: string, reason: string): ConfigError {
   return new ConfigError({ code: 'CONFIG_INVALID_VALUE', key, reason }, `config ${key}: ${reason}`);
@@ -228,6 +282,10 @@ export function applyOverrides(config: NodeConfig, overrides: Record<string, str
 export const ENV_OVERRIDES: Record<string, string> = {
   TAGGER_RPC_HOST: 'rpc.host',
   TAGGER_RPC_PORT: 'rpc.port',
+  TAGGER_RPC_CORS_ORIGINS: 'rpc.corsOrigins',
+  TAGGER_RPC_RATE_LIMIT_MAX: 'rpc.rateLimitMax',
+  TAGGER_ADMIN_ENABLED: 'admin.enabled',
+  TAGGER_ADMIN_PORT: 'admin.port',
   TAGGER_LOG_LEVEL: 'log.level',
   TAGGER_BLOCK_INTERVAL_MS: 'consensus.blockIntervalMs',
   TAGGER_HALT_HEIGHT: 'consensus.haltHeight',

@@ -39,6 +39,7 @@ import {
   type P2PConfig,
 } from './p2p/index.ts';
 import { createRpcDeps } from './rpcDeps.ts';
+import { NodeOps } from './ops.ts';
 import { ChainError } from '../lib/index.ts';
 
 export type NodeErrorType =
@@ -102,6 +103,8 @@ export class TaggerNode {
   readonly mode: NodeMode;
   /** The P2P network (null for a solo node). */
   readonly network: P2PNetwork | null;
+  /** Metrics, the event-stream log and the admin listener (node/ops.ts). */
+  readonly ops: NodeOps;
   private readonly net: Networked | null;
   private readonly config: NodeConfig;
   private readonly log: Logger;
@@ -117,6 +120,7 @@ export class TaggerNode {
     engine: ConsensusEngine;
     server: FastifyInstance;
     net: Networked | null;
+    ops: NodeOps;
     config: NodeConfig;
     log: Logger;
   }) {
@@ -129,6 +133,7 @@ export class TaggerNode {
     this.server = parts.server;
     this.net = parts.net;
     this.network = parts.net?.network ?? null;
+    this.ops = parts.ops;
     this.mode = parts.net === null ? 'solo' : 'bft';
     this.config = parts.config;
     this.log = parts.log;
@@ -199,8 +204,10 @@ export class TaggerNode {
           return result;
         },
       };
-      const server = await buildServer(deps, { logger: opts.log.child({ module: 'rpc' }), bodyLimitBytes: opts.config.rpc.bodyLimitBytes });
-      node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, net, config: opts.config, log });
+      const ops = await NodeOps.create({ config: opts.config, deps, engine, network: net?.network ?? null, startHeight: store.head?.height ?? 0, log: opts.log });
+      const server = await buildServer(deps, { ...ops.rpcOpts(), logger: opts.log.child({ module: 'rpc' }) });
+      node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, net, ops, config: opts.config, log });
+      node.onCommit((info) => ops.recordCommit(info));
       return node;
     } catch (e: unknown) {
       await store.close();
@@ -212,11 +219,19 @@ export class TaggerNode {
   async start(): Promise<string> {
     await this.server.listen({ host: this.config.rpc.host, port: this.config.rpc.port });
     const address = this.server.server.address() as AddressInfo;
+    let admin: string | null = null;
+    try {
+      admin = await this.ops.start();
+    } catch (e: unknown) {
+      await this.server.close();
+      throw e;
+    }
     if (this.net !== null) {
       try {
         await this.net.network.start();
       } catch (e: unknown) {
         await this.server.close();
+        await this.ops.stop();
         throw e;
       }
     }
@@ -230,7 +245,7 @@ export class TaggerNode {
       });
     }
     const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    this.log.info({ rpc: url, p2p: this.p2pAddrs(), mode: this.mode, chainId: this.genesis.chainId, height: this.store.head?.height }, 'Node started');
+    this.log.info({ rpc: url, admin, p2p: this.p2pAddrs(), mode: this.mode, chainId: this.genesis.chainId, height: this.store.head?.height }, 'Node started');
     return url;
   }
 
@@ -243,6 +258,7 @@ export class TaggerNode {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.server.close();
+    await this.ops.stop();
     if (this.net !== null) await this.net.follower.stop();
     await this.engine.stop();
     if (this.net !== null) await this.net.network.stop();

@@ -16,6 +16,10 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { stateRoutes } from './routes/state.ts';
 import { statusRoutes } from './routes/status.ts';
 import { txRoutes } from './routes/txs.ts';
+import { streamRoutes, STREAM_DEFAULTS, type StreamOpts } from './routes/stream.ts';
+import { EVENT_LOG_DEFAULTS, EventLog } from './eventLog.ts';
+import { registerCors, registerRateLimit, type RateLimitOpts } from './protection.ts';
+import { READY_MAX_AGE_MS_DEFAULT } from './health.ts';
 
 export type RpcOpts = {
   /** A pino logger (fastify's base logger type) for request errors and server faults; false for none. */
@@ -24,6 +28,18 @@ export type RpcOpts = {
   bodyLimitBytes?: number;
   /** Longest time to receive a whole request. Default 30 s. */
   requestTimeoutMs?: number;
+  /** Per-client request limit; absent or null: none. */
+  rateLimit?: RateLimitOpts | null;
+  /** Origins allowed cross-origin reads (`*` for any); absent or empty: CORS off. */
+  corsOrigins?: readonly string[];
+  /** Take the client address from X-Forwarded-For (behind a reverse proxy), for rate limits. */
+  trustProxy?: boolean;
+  /** `/ready` fails when the latest block is older than this. Default 60 s. */
+  readyMaxAgeMs?: number;
+  /** The clock `/ready` compares block times with (tests). Default Date.now. */
+  nowMs?: () => number;
+  /** The event stream's shared log and limits; absent: an empty log that nothing feeds. */
+  stream?: Partial<StreamOpts> & { log: EventLog };
 };
 
 export const RPC_BODY_LIMIT_BYTES_DEFAULT = 1024 * 1024;
@@ -57,6 +73,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
     ajv: { customOptions: { removeAdditional: false } },
     // Malformed URLs and the like, found before routing, get the same error body as the rest.
     frameworkErrors: handleError,
+    trustProxy: opts.trustProxy ?? false,
   });
 
   // Bodies are JSON or raw bytes (POST /v1/txs); anything else is 415.
@@ -78,6 +95,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
         { name: 'blocks', description: 'committed blocks and commit certificates' },
         { name: 'state', description: 'Merkle proofs of state' },
         { name: 'labelling', description: 'labelling tasks, items, rounds, assignments and annotators' },
+        { name: 'stream', description: 'server-sent events of blocks, transactions and events' },
         { name: 'meta', description: 'this document' },
       ],
     },
@@ -95,12 +113,18 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
     handleError(e, req, reply);
   });
 
-  await app.register(statusRoutes, { deps });
+  // Before the routes: the limiter and CORS hooks apply to routes registered after them.
+  if (opts.rateLimit !== undefined && opts.rateLimit !== null) await registerRateLimit(app, opts.rateLimit);
+  await registerCors(app, opts.corsOrigins ?? []);
+
+  await app.register(statusRoutes, { deps, readyMaxAgeMs: opts.readyMaxAgeMs ?? READY_MAX_AGE_MS_DEFAULT, nowMs: opts.nowMs ?? Date.now });
   await app.register(txRoutes, { deps });
   await app.register(accountRoutes, { deps });
   await app.register(blockRoutes, { deps });
   await app.register(stateRoutes, { deps });
   await app.register(labellingRoutes, { deps });
+  const stream: StreamOpts = { ...STREAM_DEFAULTS, log: new EventLog(EVENT_LOG_DEFAULTS, 0), ...opts.stream };
+  await app.register(streamRoutes, { stream });
   await app.register(openApiRoutes);
   return app;
 }

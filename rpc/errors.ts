@@ -13,6 +13,11 @@ export type RpcErrorType =
   | { code: 'RPC_UNSUPPORTED_MEDIA_TYPE'; contentType: string; supported: string[] }
   | { code: 'RPC_NOT_FOUND'; method: string; path: string }
   | { code: 'RPC_INTERNAL'; requestId: string }
+  | { code: 'RPC_RATE_LIMITED'; limit: number; windowMs: number; retryAfterMs: number }
+  | { code: 'RPC_NOT_READY'; height: number; syncing: boolean; headAgeMs: number; maxAgeMs: number }
+  | { code: 'STREAM_CURSOR_EXPIRED'; cursor: string; oldest: string | null }
+  | { code: 'STREAM_CURSOR_AHEAD'; cursor: string; latest: string | null }
+  | { code: 'STREAM_TOO_MANY_SUBSCRIBERS'; limit: number }
   | { code: 'TX_NOT_FOUND'; hash: string }
   | { code: 'BLOCK_NOT_FOUND'; height: number | null; hash: string | null }
   | { code: 'TASK_NOT_FOUND'; task: number }
@@ -37,6 +42,11 @@ export const ERROR_STATUS_TABLE: ReadonlyArray<readonly [code: string, status: n
   ['RPC_UNSUPPORTED_MEDIA_TYPE', 415],
   ['RPC_NOT_FOUND', 404],
   ['RPC_INTERNAL', 500],
+  ['RPC_RATE_LIMITED', 429],
+  ['RPC_NOT_READY', 503],
+  ['STREAM_CURSOR_EXPIRED', 410],
+  ['STREAM_CURSOR_AHEAD', 400],
+  ['STREAM_TOO_MANY_SUBSCRIBERS', 503],
   ['TX_NOT_FOUND', 404],
   ['BLOCK_NOT_FOUND', 404],
   ['TASK_NOT_FOUND', 404],
@@ -86,8 +96,11 @@ export function resolveError(e: unknown, ctx: { requestId: string; contentType: 
   return internal(ctx.requestId);
 }
 
+/** 5xx codes that say "not now" rather than "the node is broken": not logged as faults. */
+const BACK_PRESSURE_CODES = new Set(['MEMPOOL_FULL', 'MEMPOOL_SENDER_FULL', 'RPC_NOT_READY', 'STREAM_TOO_MANY_SUBSCRIBERS']);
+
 function isBackPressure(code: string): boolean {
-  return code === 'MEMPOOL_FULL' || code === 'MEMPOOL_SENDER_FULL';
+  return BACK_PRESSURE_CODES.has(code);
 }
 
 function internal(requestId: string): ErrorResolution {

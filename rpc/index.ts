@@ -3,3 +3,8 @@ export * from './errors.ts';
 export type * from './deps.ts';
 export type * from './views.ts';
 export type * from './labellingViews.ts';
+export * from './adminServer.ts';
+export * from './eventLog.ts';
+export * from './health.ts';
+export { STREAM_DEFAULTS, STREAM_TYPES_MAX, type StreamOpts, type StreamCloseCode } from './routes/stream.ts';
+export { RATE_LIMIT_CLIENTS_MAX_DEFAULT, type RateLimitOpts } from './protection.ts';

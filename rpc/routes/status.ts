@@ -3,13 +3,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { RpcDeps } from '../deps.ts';
 import { ERROR_REPLIES, ref } from '../schemas.ts';
 import { statusToJson, type HealthJson, type StatusJson } from '../views.ts';
+import { READY_REPLY_SCHEMA, readiness, type ReadyJson } from '../health.ts';
 
 export type RoutesOpts = { deps: RpcDeps };
 
-export const statusRoutes: FastifyPluginAsync<RoutesOpts> = async (app, { deps }) => {
+export const statusRoutes: FastifyPluginAsync<RoutesOpts & { readyMaxAgeMs: number; nowMs: () => number }> = async (app, { deps, readyMaxAgeMs, nowMs }) => {
   app.get(
     '/health',
     {
+      // Probes are not counted against the rate limit.
+      config: { rateLimit: false },
       schema: {
         tags: ['status'],
         summary: 'Liveness: 200 while the node runs',
@@ -17,6 +20,19 @@ export const statusRoutes: FastifyPluginAsync<RoutesOpts> = async (app, { deps }
       },
     },
     async (): Promise<HealthJson> => ({ ok: true }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      config: { rateLimit: false },
+      schema: {
+        tags: ['status'],
+        summary: 'Readiness for load balancers: 200 when not syncing and the latest block is recent, else 503 RPC_NOT_READY',
+        response: { 200: READY_REPLY_SCHEMA, ...ERROR_REPLIES },
+      },
+    },
+    async (): Promise<ReadyJson> => readiness(deps.status(), nowMs(), readyMaxAgeMs),
   );
 
   app.get(

@@ -6,6 +6,8 @@ import { serve } from './helpers.ts';
 const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/health'],
   ['get', '/status'],
+  ['get', '/ready'],
+  ['get', '/v1/stream'],
   ['post', '/v1/txs'],
   ['get', '/v1/txs/{hash}'],
   ['get', '/v1/accounts/{address}'],
