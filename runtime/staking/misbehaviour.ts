@@ -67,12 +67,13 @@ export function trackLiveness(view: StateView, env: LivenessEnv, params: Staking
   const mask = 1 << (index & 7);
   const max = missedBlocksMax(params);
   for (const member of loadLastValidatorSet(view)) {
-    const v = loadValidatorByConsensus(view, member.address);
-    if (v === null || v.jailed) continue;
     const bits = loadMissedChunk(view, member.address, chunk);
     const wasMissed = ((bits[byte] as number) & mask) !== 0;
     const missed = !signed.has(bytesToHex(member.address));
+    // Most blocks flip no bit: the validator record is read only when one does.
     if (wasMissed === missed) continue;
+    const v = loadValidatorByConsensus(view, member.address);
+    if (v === null || v.jailed) continue;
     const next = Uint8Array.from(bits);
     next[byte] = missed ? (bits[byte] as number) | mask : (bits[byte] as number) & ~mask;
     saveMissedChunk(view, member.address, chunk, next);

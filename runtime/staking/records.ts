@@ -22,6 +22,7 @@ import {
   assert,
   concatBytes,
   decodeCanonical,
+  decodeStateValue,
   encode,
   sha256,
   u32ToBytes,
@@ -133,32 +134,37 @@ export function encodeStakingValidator(v: StakingValidator): Uint8Array {
   ]);
 }
 
+const VALIDATOR_RECORD_BYTES_MAX = 1024;
+
+function parseStakingValidator(value: unknown): StakingValidator {
+  const r = Reader.array(value, 'StakingValidator', 15);
+  const operator = r.bytes('operator', ADDRESS_BYTES);
+  const consensusKey = r.bytes('consensusKey', 32);
+  const consensusAddress = r.bytes('consensusAddress', ADDRESS_BYTES);
+  const moniker = r.str('moniker', MONIKER_BYTES_MAX);
+  const commissionBps = r.u32('commissionBps', 10_000);
+  const commissionChangedEpoch = r.u32('commissionChangedEpoch');
+  const tokens = r.amount('tokens');
+  const shares = r.amount('shares');
+  const rewardIndex = r.amount('rewardIndex');
+  const commission = r.amount('commission');
+  const jailed = r.bool('jailed');
+  const jailedUntil = r.u32('jailedUntil');
+  const tombstoned = r.bool('tombstoned');
+  const o = Reader.array(r.raw(), 'Offence', 3);
+  const offence = [o.u32('height'), o.u32('round'), o.u32('type')] as const;
+  const index = r.u32('index');
+  return { operator, consensusKey, consensusAddress, moniker, commissionBps, commissionChangedEpoch, tokens, shares, rewardIndex, commission, jailed, jailedUntil, tombstoned, offence, index };
+}
+
 export function decodeStakingValidator(bytes: Uint8Array): StakingValidator {
-  return decodeCanonical(bytes, 'StakingValidator', 1024, (value) => {
-    const r = Reader.array(value, 'StakingValidator', 15);
-    const operator = r.bytes('operator', ADDRESS_BYTES);
-    const consensusKey = r.bytes('consensusKey', 32);
-    const consensusAddress = r.bytes('consensusAddress', ADDRESS_BYTES);
-    const moniker = r.str('moniker', MONIKER_BYTES_MAX);
-    const commissionBps = r.u32('commissionBps', 10_000);
-    const commissionChangedEpoch = r.u32('commissionChangedEpoch');
-    const tokens = r.amount('tokens');
-    const shares = r.amount('shares');
-    const rewardIndex = r.amount('rewardIndex');
-    const commission = r.amount('commission');
-    const jailed = r.bool('jailed');
-    const jailedUntil = r.u32('jailedUntil');
-    const tombstoned = r.bool('tombstoned');
-    const o = Reader.array(r.raw(), 'Offence', 3);
-    const offence = [o.u32('height'), o.u32('round'), o.u32('type')] as const;
-    const index = r.u32('index');
-    return { operator, consensusKey, consensusAddress, moniker, commissionBps, commissionChangedEpoch, tokens, shares, rewardIndex, commission, jailed, jailedUntil, tombstoned, offence, index };
-  }, encodeStakingValidator);
+  return decodeCanonical(bytes, 'StakingValidator', VALIDATOR_RECORD_BYTES_MAX, parseStakingValidator, encodeStakingValidator);
 }
 
 export function loadStakingValidator(state: StateReader, operator: Uint8Array): StakingValidator | null {
   const bytes = state.get(stakingValidatorKey(operator));
-  return bytes === undefined ? null : decodeStakingValidator(bytes);
+  // Values read back from state were written by `encode`: no canonical re-encoding per read.
+  return bytes === undefined ? null : decodeStateValue(bytes, 'StakingValidator', VALIDATOR_RECORD_BYTES_MAX, parseStakingValidator);
 }
 
 export function saveStakingValidator(view: StateView, v: StakingValidator): void {
@@ -203,10 +209,10 @@ export function operatorAt(state: StateReader, index: number): Uint8Array {
 export function loadDelegation(state: StateReader, delegator: Uint8Array, operator: Uint8Array): Delegation | null {
   const bytes = state.get(delegationKey(delegator, operator));
   if (bytes === undefined) return null;
-  return decodeCanonical(bytes, 'Delegation', 128, (value) => {
+  return decodeStateValue(bytes, 'Delegation', 128, (value) => {
     const r = Reader.array(value, 'Delegation', 2);
     return { shares: r.amount('shares'), rewardIndex: r.amount('rewardIndex') };
-  }, encodeDelegation);
+  });
 }
 
 function encodeDelegation(d: Delegation): Uint8Array {
@@ -226,11 +232,11 @@ function encodeUnbonding(entries: readonly UnbondingEntry[]): Uint8Array {
 export function loadUnbonding(state: StateReader, delegator: Uint8Array, operator: Uint8Array): UnbondingEntry[] {
   const bytes = state.get(unbondingKey(delegator, operator));
   if (bytes === undefined) return [];
-  return decodeCanonical(bytes, 'Unbonding', 4096, (value) =>
+  return decodeStateValue(bytes, 'Unbonding', 4096, (value) =>
     Reader.list(value, 'Unbonding', 64, (item) => {
       const r = Reader.array(item, 'UnbondingEntry', 5);
       return { epoch: r.u32('epoch'), shares: r.amount('shares'), creationHeight: r.u32('creationHeight'), completionHeight: r.u32('completionHeight'), initial: r.amount('initial') };
-    }), encodeUnbonding);
+    }));
 }
 
 export function saveUnbonding(view: StateView, delegator: Uint8Array, operator: Uint8Array, entries: readonly UnbondingEntry[]): void {
@@ -245,10 +251,10 @@ function encodePool(p: UnbondingPool): Uint8Array {
 export function loadUnbondingPool(state: StateReader, operator: Uint8Array, epoch: number): UnbondingPool {
   const bytes = state.get(unbondingPoolKey(operator, epoch));
   if (bytes === undefined) return { tokens: 0n, shares: 0n };
-  return decodeCanonical(bytes, 'UnbondingPool', 128, (value) => {
+  return decodeStateValue(bytes, 'UnbondingPool', 128, (value) => {
     const r = Reader.array(value, 'UnbondingPool', 2);
     return { tokens: r.amount('tokens'), shares: r.amount('shares') };
-  }, encodePool);
+  });
 }
 
 export function saveUnbondingPool(view: StateView, operator: Uint8Array, epoch: number, p: UnbondingPool): void {
@@ -267,10 +273,10 @@ const queueEntryKey = (seq: number): Uint8Array => key(PREFIX.stakingQueue, u32T
 function loadQueueBounds(state: StateReader): { head: number; tail: number } {
   const bytes = state.get(QUEUE_BOUNDS_KEY);
   if (bytes === undefined) return { head: 0, tail: 0 };
-  return decodeCanonical(bytes, 'QueueBounds', 32, (v) => {
+  return decodeStateValue(bytes, 'QueueBounds', 32, (v) => {
     const r = Reader.array(v, 'QueueBounds', 2);
     return { head: r.u32('head'), tail: r.u32('tail') };
-  }, (b) => encode([b.head, b.tail]));
+  });
 }
 
 function saveQueueBounds(view: StateView, b: { head: number; tail: number }): void {
@@ -291,10 +297,10 @@ export function peekMaturity(state: StateReader): Maturity | null {
   if (b.head === b.tail) return null;
   const bytes = state.get(queueEntryKey(b.head));
   assert(bytes !== undefined, `staking queue: entry ${b.head} missing`);
-  return decodeCanonical(bytes, 'Maturity', 128, (v) => {
+  return decodeStateValue(bytes, 'Maturity', 128, (v) => {
     const r = Reader.array(v, 'Maturity', 3);
     return { delegator: r.bytes('delegator', ADDRESS_BYTES), operator: r.bytes('operator', ADDRESS_BYTES), completionHeight: r.u32('completionHeight') };
-  }, (m) => encode([m.delegator, m.operator, m.completionHeight]));
+  });
 }
 
 export function popMaturity(view: StateView): void {
@@ -309,10 +315,10 @@ export function popMaturity(view: StateView): void {
 export function loadSigningInfo(state: StateReader, consensusAddress: Uint8Array): SigningInfo {
   const bytes = state.get(signingInfoKey(consensusAddress));
   if (bytes === undefined) return { missed: 0, since: 0 };
-  return decodeCanonical(bytes, 'SigningInfo', 32, (v) => {
+  return decodeStateValue(bytes, 'SigningInfo', 32, (v) => {
     const r = Reader.array(v, 'SigningInfo', 2);
     return { missed: r.u32('missed'), since: r.u32('since') };
-  }, (s) => encode([s.missed, s.since]));
+  });
 }
 
 export function saveSigningInfo(view: StateView, consensusAddress: Uint8Array, s: SigningInfo): void {
@@ -358,7 +364,7 @@ export function saveBlockTime(view: StateView, height: number, timeMs: bigint): 
 export function loadBlockTime(state: StateReader, height: number): bigint | null {
   const bytes = state.get(blockTimeKey(height));
   if (bytes === undefined) return null;
-  return decodeCanonical(bytes, 'BlockTime', 32, (v) => Reader.array(v, 'BlockTime', 1).amount('timeMs'), (t) => encode([amountToBytes(t)]));
+  return decodeStateValue(bytes, 'BlockTime', 32, (v) => Reader.array(v, 'BlockTime', 1).amount('timeMs'));
 }
 
 // ── small globals ───────────────────────────────────────────────────────────────────────────────
@@ -366,7 +372,7 @@ export function loadBlockTime(state: StateReader, height: number): bigint | null
 function loadU32(state: StateReader, k: Uint8Array): number {
   const bytes = state.get(k);
   if (bytes === undefined) return 0;
-  return decodeCanonical(bytes, 'Counter', 16, (v) => Reader.array(v, 'Counter', 1).u32('n'), (n) => encode([n]));
+  return decodeStateValue(bytes, 'Counter', 16, (v) => Reader.array(v, 'Counter', 1).u32('n'));
 }
 
 /** Set once the staking state exists (created from the genesis validator set by the first block). */
