@@ -161,6 +161,8 @@ export const streamRoutes: FastifyPluginAsync<{ stream: StreamOpts }> = async (a
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no',
+        // The stream is the connection's last response: closed with it, never left idle in keep-alive.
+        connection: 'close',
       });
       raw.write(': tagger event stream\n\n');
       const sub = new Subscriber(stream, raw, seq, types, (s) => {
