@@ -3,6 +3,7 @@
  * /metrics with the node's metrics once blocks are committed; the public RPC serves none of it; the
  * event stream is fed by the node's commits.
  */
+import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { pino } from 'pino';
 import { DEFAULT_CONFIG } from '../../../node/config.ts';
@@ -53,6 +54,13 @@ t.test('admin listener on 127.0.0.1 with the named metrics; public RPC without t
   t.ok(height >= 3, `tagger_height is the committed height (${height})`);
   t.ok(Number(/^tagger_blocks_committed_total (\d+)$/m.exec(text)?.[1]) >= 3, 'blocks committed are counted');
   t.equal((await fetch(`${adminUrl}/ready`)).status, 200, 'a fresh producing node is ready');
+  const dashboard = await readFile(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+  const used = new Set(dashboard.match(/\b(?:tagger|nodejs|process)_[a-z0-9_]+/g) ?? []);
+  t.ok(used.size >= 15, 'the dashboard queries the metrics');
+  for (const name of used) {
+    const base = name.replace(/_(bucket|sum|count)$/, '');
+    t.ok(text.includes(`# TYPE ${name} `) || text.includes(`# TYPE ${base} `), `the dashboard's ${name} is exported`);
+  }
 
   for (const path of ['/metrics', '/admin/metrics']) t.equal((await fetch(`${rpc}${path}`)).status, 404, `public ${path} is 404`);
   t.equal((await fetch(`${rpc}/ready`)).status, 200);
