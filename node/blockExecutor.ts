@@ -2,7 +2,7 @@
  * The shell around the runtime: builds blocks from the mempool, executes blocks, and stores them
  * with their state in one batch. Implements consensus's BlockPort.
  */
-import { assert, bytesToHex, equalBytes, isChainError, merkleRoot, type Logger } from '../lib/index.ts';
+import { assert, bytesToHex, equalBytes, isChainError, merkleRoot, sha256, type Logger } from '../lib/index.ts';
 import {
   BLOCK_VERSION,
   BlockError,
@@ -71,6 +71,8 @@ export const PENDING_MAX = 16;
 export class BlockExecutor implements BftBlockPort {
   private readonly deps: BlockExecutorDeps;
   private readonly pending = new Map<string, ExecutedBlock>();
+  /** The certificate stored with the last block this executor committed (checked before it was). */
+  private storedCommit: { height: number; bytes: Uint8Array } | null = null;
 
   constructor(deps: BlockExecutorDeps) {
     this.deps = deps;
@@ -122,6 +124,8 @@ export class BlockExecutor implements BftBlockPort {
   /**
    * Validates and executes a block from elsewhere (another proposer, sync, replay), checking every
    * transaction's signature and every root in its header. Throws BlockError if it is invalid.
+   * When the mempool holds every transaction of the block, their signatures are not checked again:
+   * a transaction's hash covers its signature, and the mempool checked each one at its door.
    */
   executeBlock(block: Block): ExecutedBlock {
     const { store } = this.deps;
@@ -136,7 +140,7 @@ export class BlockExecutor implements BftBlockPort {
     const params = this.params();
     const view = new StateView(store.state);
     const seed = blockSeed(h.parentHash, block.lastCommit);
-    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, seed, verifySignatures: true, lastCommit: block.lastCommit };
+    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, seed, verifySignatures: !this.mempoolHoldsAll(block.txs), lastCommit: block.lastCommit };
     const { receipts, decoded } = applyBlockTxs(view, block.txs, env, params);
     const at = { height: h.height, timeMs: h.timeMs, parentHash: h.parentHash, lastCommit: block.lastCommit };
     const executed = this.finish(view, decoded, receipts, at, h.proposer);
@@ -158,6 +162,9 @@ export class BlockExecutor implements BftBlockPort {
       if (block.lastCommit.length !== 0) throw new BlockError({ code: 'BLOCK_BAD_LAST_COMMIT', reason: 'height 1 carries no last commit' });
       return;
     }
+    // The certificate this node stored with the parent was checked when it was (sync verifies it,
+    // the engine checks every precommit it counts): the same bytes need no second check.
+    if (this.storedCommit !== null && this.storedCommit.height === parentHeight && equalBytes(this.storedCommit.bytes, block.lastCommit)) return;
     try {
       const commit = decodeCommit(block.lastCommit);
       // The parent was validated by the state's "last" set (it differs from the next one after an epoch change).
@@ -212,6 +219,12 @@ export class BlockExecutor implements BftBlockPort {
     assert(this.pending.size <= PENDING_MAX, 'pending blocks over the bound');
   }
 
+  /** True if every one of `txs` (encoded) is in the mempool, whose door checked its signature. */
+  private mempoolHoldsAll(txs: readonly Uint8Array[]): boolean {
+    for (const bytes of txs) if (!this.deps.mempool.has(sha256(bytes))) return false;
+    return true;
+  }
+
   /** True if the executor holds the executed block `blockHash`, ready to commit. */
   holds(blockHash: Uint8Array): boolean {
     return this.pending.has(bytesToHex(blockHash));
@@ -253,18 +266,20 @@ export class BlockExecutor implements BftBlockPort {
     const executed = this.pending.get(bytesToHex(blockHash));
     assert(executed !== undefined, `commitBlock: unknown block ${bytesToHex(blockHash)}`);
     assert(executed.block.header.height === height, 'commitBlock: height mismatch');
+    const commitBytes = encodeCommit(commit);
     await this.deps.store.commitBlock({
       height,
       blockHash,
       timeMs: executed.block.header.timeMs,
       blockBytes: encodeBlock(executed.block),
-      commitBytes: encodeCommit(commit),
+      commitBytes,
       receiptsBytes: encodeReceipts(executed.receipts),
       txs: executed.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, receiptBytes: executed.receiptBytes[i] as Uint8Array })),
       writes: executed.writes,
       tree: executed.tree,
     });
     this.pending.clear();
+    this.storedCommit = { height, bytes: commitBytes };
     this.deps.mempool.afterCommit(executed.txs);
     this.deps.onCommit?.({ height, hash: blockHash, block: executed.block, txs: executed.txs, receipts: executed.receipts });
   }

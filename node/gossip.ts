@@ -8,10 +8,15 @@
  * engine's periodic resends (E10), byte-identical inside, would never get through without it; the
  * nonce makes each send a new gossip message, and the engine's own de-duplication (E3, by content)
  * keeps a resend from being relayed further by peers that had it already.
+ *
+ * Transactions travel in batches (`TxBatch = [tx: bin …]`): each gossip message costs every hop an
+ * encryption, a frame and a validation call, which under load costs more than the transaction's
+ * own signature check, so a node collects what its clients send for `TX_BATCH_DELAY_MS` and
+ * publishes it as one message.
  */
 import { randomBytes } from 'node:crypto';
-import { ChainError, CodecError, bytesToHex, equalBytes, isChainError, type Logger } from '../lib/index.ts';
-import { TxError, type TxRejectCode } from '../runtime/index.ts';
+import { ChainError, CodecError, Reader, bytesToHex, decodeCanonical, encode, equalBytes, isChainError, type Logger } from '../lib/index.ts';
+import { TX_BYTES_CEILING, TxError, type TxRejectCode } from '../runtime/index.ts';
 import {
   ConsensusMessageError,
   decodeEvidence,
@@ -51,12 +56,38 @@ export function openEnvelope(data: Uint8Array): Uint8Array {
   return data.subarray(ENVELOPE_NONCE_BYTES);
 }
 
+/** Most transactions in one gossip batch. */
+export const TX_BATCH_MAX = 512;
+/** A batch is sent once it holds this many bytes of transactions (a larger single one goes alone). */
+export const TX_BATCH_BYTES_MAX = 256 * 1024;
+/** How long a transaction may wait for others to share its gossip message. */
+export const TX_BATCH_DELAY_MS = 20;
+/** The largest batch: one transaction of the runtime's ceiling, or a full batch, plus framing. */
+export const TX_BATCH_MESSAGE_BYTES_MAX = Math.max(TX_BATCH_BYTES_MAX, TX_BYTES_CEILING) + 4096;
+
+export function encodeTxBatch(txs: readonly Uint8Array[]): Uint8Array {
+  return encode([...txs]);
+}
+
+export function decodeTxBatch(bytes: Uint8Array): Uint8Array[] {
+  return decodeCanonical(
+    bytes,
+    'TxBatch',
+    TX_BATCH_MESSAGE_BYTES_MAX,
+    (value) => Reader.list(value, 'TxBatch', TX_BATCH_MAX, (item, i) => Reader.array([item], 'TxBatch', 1).bytesMax(`txs[${i}]`, TX_BYTES_CEILING)),
+    encodeTxBatch,
+  );
+}
+
 type Publisher = Pick<P2PNetwork, 'publish'>;
 
 /** The engine's GossipPort over the P2P network. Publishing is fire-and-forget; failures are logged. */
 export class ConsensusGossip implements GossipPort {
   private readonly network: Publisher;
   private readonly log: Logger;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(network: Publisher, log: Logger) {
     this.network = network;
@@ -75,9 +106,24 @@ export class ConsensusGossip implements GossipPort {
     this.send('evidence', encodeEvidence(evidence));
   }
 
-  /** A transaction accepted into the mempool from a client goes to the peers as it is. */
+  /** A transaction accepted into the mempool from a client: sent with the next batch. */
   broadcastTx(bytes: Uint8Array): void {
-    this.publish('tx', bytes);
+    if (this.batchBytes + bytes.length > TX_BATCH_BYTES_MAX) this.flushTxs();
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
+    if (this.batch.length >= TX_BATCH_MAX || this.batchBytes >= TX_BATCH_BYTES_MAX) this.flushTxs();
+    else this.timer ??= setTimeout(() => this.flushTxs(), TX_BATCH_DELAY_MS);
+  }
+
+  /** Publishes the waiting transactions now (also on stop). */
+  flushTxs(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.batch.length === 0) return;
+    const txs = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.publish('tx', encodeTxBatch(txs));
   }
 
   private send(kind: 'proposal' | 'vote' | 'evidence', message: Uint8Array): void {
@@ -122,6 +168,27 @@ export class EvidencePool {
 /** Mempool refusals that prove the transaction itself is bad, whoever relayed it. */
 const TX_REJECT: ReadonlySet<TxRejectCode> = new Set(['TX_WRONG_CHAIN', 'TX_TOO_LARGE', 'TX_BAD_SIGNATURE']);
 
+/**
+ * A batch is rejected if any transaction in it can never be valid (a relayer must have checked
+ * them); accepted, and relayed, if at least one was new here; ignored otherwise.
+ */
+function txVerdict(mempool: Pick<Mempool, 'add'>, txs: readonly Uint8Array[]): Verdict {
+  let added = 0;
+  let bad = 0;
+  for (const bytes of txs) {
+    try {
+      if (!mempool.add(bytes).duplicate) added++;
+    } catch (e: unknown) {
+      if ((e instanceof TxError && TX_REJECT.has(e.code)) || e instanceof CodecError) bad++;
+      // Otherwise the pool is full, the nonce is taken or already used, the fee no longer covered:
+      // these depend on this node's state, not on the relayer's honesty.
+      else if (!isChainError(e)) throw e;
+    }
+  }
+  if (bad > 0) return 'reject';
+  return added > 0 ? 'accept' : 'ignore';
+}
+
 export type GossipValidatorDeps = {
   chainId: string;
   mempool: Pick<Mempool, 'add'>;
@@ -164,16 +231,7 @@ export function createGossipValidator(deps: GossipValidatorDeps): (topic: TopicK
   return (topic, data, from) => {
     switch (topic) {
       case 'tx':
-        try {
-          return deps.mempool.add(data).duplicate ? 'ignore' : 'accept';
-        } catch (e: unknown) {
-          if (e instanceof TxError) return TX_REJECT.has(e.code) ? 'reject' : 'ignore';
-          if (e instanceof CodecError) return 'reject';
-          // The pool is full, the nonce is taken or already used, the fee no longer covered: these
-          // depend on this node's state, not on the relayer's honesty.
-          if (isChainError(e)) return 'ignore';
-          throw e;
-        }
+        return txVerdict(deps.mempool, decodeTxBatch(data));
       case 'proposal':
         return consensus({ kind: 'proposal', ...decodeProposalMessage(openEnvelope(data)) }, from);
       case 'vote':

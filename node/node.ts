@@ -27,7 +27,7 @@ import { BlockExecutor, type CommittedBlockInfo } from './blockExecutor.ts';
 import { BlockGate } from './blockGate.ts';
 import { ChainFollower } from './chainSync.ts';
 import type { NodeConfig } from './config.ts';
-import { ConsensusGossip, EvidencePool, createGossipValidator } from './gossip.ts';
+import { ConsensusGossip, EvidencePool, TX_BATCH_MESSAGE_BYTES_MAX, createGossipValidator } from './gossip.ts';
 import { homePaths, loadNodeKey, type HomePaths, type NodeKey } from './home.ts';
 import { Mempool } from './mempool.ts';
 import {
@@ -87,6 +87,7 @@ export function p2pConfigOf(config: NodeConfig): P2PConfig {
     // The node takes every message in its gossip validator (the engine queues what it accepts),
     // so the network's inboxes need keep nothing.
     inboxMax: 1,
+    topicBytesMax: { ...DEFAULT_P2P_CONFIG.topicBytesMax, tx: TX_BATCH_MESSAGE_BYTES_MAX },
     sync: { ...DEFAULT_P2P_CONFIG.sync, requestTimeoutMs: c.syncRequestTimeoutMs },
     score: { ...DEFAULT_P2P_CONFIG.score, banMs: c.banMs },
   });

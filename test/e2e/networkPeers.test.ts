@@ -10,7 +10,7 @@ import { ONE_TAG, nullLogger, publicKeyFromSecret } from '../../lib/index.ts';
 import { VOTE_TYPE, encodeVoteMessage, type Vote } from '../../consensus/index.ts';
 import { signTx } from '../../runtime/index.ts';
 import { P2PNetwork, createP2PConfig } from '../../node/p2p/index.ts';
-import { sealEnvelope } from '../../node/gossip.ts';
+import { encodeTxBatch, sealEnvelope } from '../../node/gossip.ts';
 import { Keyring, addressFromString } from '../../sdk/index.ts';
 import { TestNetwork, waitFor } from './fixtures/network.ts';
 
@@ -73,7 +73,7 @@ t.test('misbehaving peers are scored down and banned; the validators keep commit
   await send(a, [
     ['vote', forgedVote(height, 0), 'a vote with a forged signature (this height)'],
     ['vote', forgedVote(height, 1), 'another (this height, round 1)'],
-    ['tx', badTx, 'a transaction with a bad signature'],
+    ['tx', encodeTxBatch([badTx]), 'a transaction with a bad signature'],
     ['vote', sealEnvelope(randomBytes(120)), 'a malformed vote'],
     ['proposal', sealEnvelope(randomBytes(300)), 'a malformed proposal'],
     ['evidence', randomBytes(4), 'an evidence message with no envelope'],

@@ -7,9 +7,13 @@ import t from 'tap';
 import { join } from 'node:path';
 import { bytesToHex, compareBytes, isChainError, nullLogger, ONE_TAG } from '../../../lib/index.ts';
 import { encodeCommit } from '../../../consensus/index.ts';
+import { decodeBlock, decodeSignedTx } from '../../../runtime/index.ts';
+import { BlockExecutor } from '../../../node/blockExecutor.ts';
+import type { Mempool } from '../../../node/mempool.ts';
 import { loadAccount } from '../../../state/index.ts';
 import { BlockGate } from '../../../node/blockGate.ts';
 import { PENDING_MAX } from '../../../node/blockExecutor.ts';
+
 import type { BlockPair } from '../../../node/index.ts';
 import { openTestChain, signedCommit, type TestChain } from '../../utils/chain.ts';
 import { fixedKey, makeGenesis, signedTransfer } from '../../utils/factories.ts';
@@ -137,4 +141,36 @@ t.test(`a height with more than ${PENDING_MAX} proposals keeps the newest, and c
   t.same(held, hashes.slice(-PENDING_MAX), 'the newest are held, the oldest evicted');
   await chain.executor.commitBlock(1, last, signedCommit(genesis.chainId, 1, last, vals.slice(0, 3)));
   t.equal(chain.store.head?.height, 1, 'the last round commits');
+});
+
+t.test('signatures the mempool checked are not checked again; the parent certificate stored here neither', async (t) => {
+  const dir = t.testdir();
+  // A block whose one transaction carries a forged signature, built by an executor whose "mempool"
+  // hands it out unchecked (block building trusts the mempool's door).
+  const genuine = signedTransfer(alice, 0, bob.address, ONE_TAG);
+  const forged = decodeSignedTx(new Uint8Array([...genuine.bytes.subarray(0, -1), genuine.bytes[genuine.bytes.length - 1]! ^ 1]));
+  const src = await openTestChain(join(dir, 'src'), genesis, vals[0]);
+  t.teardown(() => src.store.close());
+  const trusting = (held: boolean) => ({ ready: function* () { yield forged; }, remove: () => undefined, afterCommit: () => undefined, has: () => held, hasReady: () => true }) as unknown as Mempool;
+  const builder = new BlockExecutor({ chainId: genesis.chainId, store: src.store, mempool: trusting(true), proposer: vals[0]!.address, log: nullLogger });
+  const { blockHash } = await builder.buildProposal(1, 0, timeAt(1));
+  const block = decodeBlock(builder.proposalBlock(blockHash)!);
+  t.equal(block.txs.length, 1);
+
+  const dst = await openTestChain(join(dir, 'dst'), genesis, vals[1]);
+  t.teardown(() => dst.store.close());
+  t.match(await codeOf(Promise.resolve().then(() => dst.executor.executeBlock(block))), /^BLOCK_TX_REJECTED/, 'a transaction the mempool does not hold is checked, and its forged signature found');
+  const believer = new BlockExecutor({ chainId: genesis.chainId, store: dst.store, mempool: trusting(true), proposer: vals[1]!.address, log: nullLogger });
+  t.same(believer.executeBlock(block).hash, blockHash, 'one the mempool holds is not checked again');
+
+  // Height 2 carries the certificate of height 1: the bytes stored here pass unchecked; others are checked.
+  const commit1 = signedCommit(genesis.chainId, 1, blockHash, vals.slice(0, 3));
+  await believer.commitBlock(1, blockHash, commit1);
+  const empty = { ready: function* () {}, remove: () => undefined, afterCommit: () => undefined, has: () => true, hasReady: () => false } as unknown as Mempool;
+  const builder2 = new BlockExecutor({ chainId: genesis.chainId, store: dst.store, mempool: empty, proposer: vals[0]!.address, log: nullLogger });
+  const built2 = decodeBlock(builder2.proposalBlock((await builder2.buildProposal(2, 0, timeAt(2))).blockHash)!);
+  t.same(built2.lastCommit, encodeCommit(commit1), 'height 2 carries the stored certificate');
+  const forgedCommit = encodeCommit({ ...commit1, signatures: commit1.signatures.map((x, i) => (i === 0 ? { ...x, signature: new Uint8Array(64) } : x)) });
+  t.equal(await codeOf(Promise.resolve().then(() => believer.executeBlock({ ...built2, lastCommit: forgedCommit }))), 'BLOCK_BAD_LAST_COMMIT', 'other certificate bytes are verified');
+  t.equal(await codeOf(Promise.resolve().then(() => believer.executeBlock(built2))), 'no error', 'the stored certificate passes as it is');
 });

@@ -17,7 +17,20 @@ import {
   type VotingValidator,
   ConsensusMessageError,
 } from '../../../consensus/index.ts';
-import { ConsensusGossip, EvidencePool, createGossipValidator, openEnvelope, sealEnvelope } from '../../../node/gossip.ts';
+import {
+  ConsensusGossip,
+  EvidencePool,
+  TX_BATCH_BYTES_MAX,
+  TX_BATCH_DELAY_MS,
+  TX_BATCH_MAX,
+  TX_BATCH_MESSAGE_BYTES_MAX,
+  createGossipValidator,
+  decodeTxBatch,
+  encodeTxBatch,
+  openEnvelope,
+  sealEnvelope,
+} from '../../../node/gossip.ts';
+import { TxError } from '../../../runtime/index.ts';
 import { MempoolError } from '../../../node/mempool.ts';
 import type { TopicKind } from '../../../node/index.ts';
 import { fixedKey, signedTransfer, TEST_CHAIN_ID } from '../../utils/factories.ts';
@@ -47,12 +60,23 @@ t.test('ConsensusGossip publishes each broadcast on its topic, enveloped; transa
   gossip.broadcastVote(m);
   gossip.broadcastVote(m);
   gossip.broadcastEvidence({ first: vote(vals[1]!, 2, 2), second: vote(vals[1]!, 2, 3) });
-  const tx = signedTransfer(vals[0]!, 0, vals[1]!.address, ONE_TAG).bytes;
-  gossip.broadcastTx(tx);
-  t.same(sent.map((s) => s.kind), ['vote', 'vote', 'evidence', 'tx']);
+  t.same(sent.map((s) => s.kind), ['vote', 'vote', 'evidence']);
   t.same(decodeVoteMessage(openEnvelope(sent[0]!.data)), m);
   t.not(Buffer.from(sent[0]!.data).toString('hex'), Buffer.from(sent[1]!.data).toString('hex'), 'the resend differs on the wire');
-  t.same(sent[3]!.data, tx, 'a transaction is not enveloped');
+
+  const txs = Array.from({ length: TX_BATCH_MAX + 3 }, (_, i) => signedTransfer(vals[0]!, i, vals[1]!.address, ONE_TAG).bytes);
+  for (const tx of txs) gossip.broadcastTx(tx);
+  t.equal(sent.length, 4, 'a full batch goes at once');
+  t.same(decodeTxBatch(sent[3]!.data), txs.slice(0, TX_BATCH_MAX));
+  await new Promise((r) => setTimeout(r, TX_BATCH_DELAY_MS * 3));
+  t.equal(sent.length, 5, 'the rest after the batching delay');
+  t.same(decodeTxBatch(sent[4]!.data), txs.slice(TX_BATCH_MAX));
+  gossip.broadcastTx(Uint8Array.of(1));
+  gossip.broadcastTx(new Uint8Array(TX_BATCH_BYTES_MAX));
+  t.equal(sent.length, 7, 'a transaction that does not fit sends the batch before it, and goes alone');
+  gossip.flushTxs();
+  t.same(sent.slice(5).map((s) => decodeTxBatch(s.data).length), [1, 1]);
+  t.ok(sent.every((s) => s.kind !== 'tx' || s.data.length <= TX_BATCH_MESSAGE_BYTES_MAX), 'every batch fits the topic limit');
 
   const failing = new ConsensusGossip({ publish: async () => Promise.reject(new Error('no peers')) }, nullLogger);
   failing.broadcastVote(m);
@@ -89,14 +113,25 @@ t.test('the gossip validator: engine verdicts, mempool verdicts, evidence checks
   t.throws(() => validate('vote', sealEnvelope(Uint8Array.of(1, 2, 3)), 'peerA'), { name: 'CodecError' }, 'garbage throws a ChainError: the network rejects it');
   t.throws(() => validate('proposal', Uint8Array.of(1), 'peerA'), { code: 'GOSSIP_BAD_ENVELOPE' });
 
-  const tx = signedTransfer(vals[0]!, 0, vals[1]!.address, ONE_TAG).bytes;
-  t.equal(validate('tx', tx, 'p'), 'accept');
+  const batch = encodeTxBatch([signedTransfer(vals[0]!, 0, vals[1]!.address, ONE_TAG).bytes, signedTransfer(vals[0]!, 1, vals[1]!.address, ONE_TAG).bytes]);
+  const tx = batch;
+  t.equal(validate('tx', batch, 'p'), 'accept');
   addResult = () => ({ duplicate: true });
-  t.equal(validate('tx', tx, 'p'), 'ignore', 'a transaction the pool holds is not relayed again');
+  t.equal(validate('tx', batch, 'p'), 'ignore', 'transactions the pool holds are not relayed again');
+  let calls = 0;
+  addResult = () => ({ duplicate: calls++ === 0 });
+  t.equal(validate('tx', batch, 'p'), 'accept', 'one new transaction is enough to relay the batch');
   addResult = () => {
     throw new MempoolError({ code: 'MEMPOOL_NONCE_TOO_LOW', expected: 1, actual: 0 });
   };
-  t.equal(validate('tx', tx, 'p'), 'ignore', 'stale for this node is not the relayer’s fault');
+  t.equal(validate('tx', batch, 'p'), 'ignore', 'stale for this node is not the relayer’s fault');
+  calls = 0;
+  addResult = () => {
+    if (calls++ === 0) return { duplicate: false };
+    throw new TxError({ code: 'TX_BAD_SIGNATURE', detail: '' });
+  };
+  t.equal(validate('tx', batch, 'p'), 'reject', 'one forged transaction rejects the batch');
+  t.throws(() => validate('tx', Uint8Array.of(0x92, 1, 2), 'p'), { name: 'CodecError' }, 'a batch that does not decode');
   const real = createGossipValidator({
     chainId: TEST_CHAIN_ID,
     mempool: { add: () => { throw new MempoolError({ code: 'MEMPOOL_FULL', txs: 1, bytes: 1 }); } },
