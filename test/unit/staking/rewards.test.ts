@@ -13,8 +13,19 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { ONE_TAG, bytesToHex, sha256, u32ToBytes } from '../../../lib/index.ts';
-import { REWARD_INDEX_SCALE, REWARD_POOL_ADDRESS, loadDelegation, type Receipt, type SignedTx, type StakingBody } from '../../../runtime/index.ts';
-import { DEFAULT_PARAMS } from '../../../state/index.ts';
+import {
+  DEFAULT_STAKING_PARAMS,
+  REWARD_INDEX_SCALE,
+  REWARD_POOL_ADDRESS,
+  applyBlockTxs,
+  loadDelegation,
+  saveStakingParams,
+  signTx,
+  type Receipt,
+  type SignedTx,
+  type StakingBody,
+} from '../../../runtime/index.ts';
+import { DEFAULT_PARAMS, MapStateReader, PARAMS_KEY, StateView, encodeParams, loadAccount, loadSupply, saveAccount, saveSupply } from '../../../state/index.ts';
 import { numberedKey } from '../../utils/chain.ts';
 import type { Key } from '../../utils/factories.ts';
 import { StakingChain, TAG, census, type Census } from './harness.ts';
@@ -202,4 +213,26 @@ t.test('property: staking conserves TAG exactly, and the reward pool is always s
     t.ok((seen.get(kind) ?? 0) > 0, `the random runs reached ${kind}`);
   }
   t.ok(bytesToHex(REWARD_POOL_ADDRESS).length === 40);
+});
+
+t.test('a state with no staking validator: the fees go to the proposer and nothing is minted', async (t) => {
+  const state = new MapStateReader();
+  const view = new StateView(state);
+  view.set(PARAMS_KEY, encodeParams(DEFAULT_PARAMS));
+  saveStakingParams(view, { ...DEFAULT_STAKING_PARAMS, blockReward: TAG });
+  saveAccount(view, bob.address, { balance: 10n * TAG, nonce: 0 });
+  saveSupply(view, 10n * TAG);
+  state.apply(view.writes());
+  const proposer = numberedKey(9450).address;
+  const tx = signTx({ chainId: 'tagger-test-1', sender: bob.publicKey, nonce: 0, maxFee: TAG, body: { kind: 'transfer', to: A.address, amount: TAG } }, bob.secretKey);
+  const block = new StateView(state);
+  const { receipts } = applyBlockTxs(block, [tx.bytes], { chainId: 'tagger-test-1', height: 1, timeMs: 1n, proposer, seed: new Uint8Array(32), verifySignatures: true }, DEFAULT_PARAMS);
+  state.apply(block.writes());
+  const fee = receipts[0]?.fee ?? 0n;
+  const burned = (fee * BigInt(DEFAULT_PARAMS.feeBurnPercent)) / 100n;
+  t.ok(fee > 0n);
+  t.equal(loadAccount(state, proposer).balance, fee - burned, 'the proposer is paid, as before staking');
+  t.equal(loadAccount(state, REWARD_POOL_ADDRESS).balance, 0n, 'the pool holds nothing');
+  t.equal(loadSupply(state), 10n * TAG - burned, 'nothing minted');
+  t.same(receipts.slice(1), [], 'no block_rewards event');
 });
