@@ -66,3 +66,14 @@ export function commitSigners(bytes: Uint8Array): CommitSigners | null {
     throw e;
   }
 }
+
+/** A consensus vote as the node holds it (consensus/types.ts `Vote` with its signature), structurally. */
+export type ConsensusSignedVote = {
+  vote: { type: number; height: number; round: number; blockHash: Uint8Array; validator: Uint8Array };
+  signature: Uint8Array;
+};
+
+/** The `evidence` transaction body for two conflicting consensus votes (e.g. the node's evidence pool). */
+export function evidenceTxBody(first: ConsensusSignedVote, second: ConsensusSignedVote): { kind: 'evidence'; voteA: SignedVote; voteB: SignedVote } {
+  return { kind: 'evidence', voteA: { ...first.vote, signature: first.signature }, voteB: { ...second.vote, signature: second.signature } };
+}

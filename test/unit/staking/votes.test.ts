@@ -5,9 +5,10 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { bytesToHex, encode } from '../../../lib/index.ts';
-import { commitSigners, voteSigningBytes as runtimeSigningBytes, verifyVoteSignature } from '../../../runtime/index.ts';
+import { commitSigners, evidenceTxBody, voteSigningBytes as runtimeSigningBytes, verifyVoteSignature } from '../../../runtime/index.ts';
 import { COMMIT_SIGNATURES_MAX, encodeCommit, signVote, voteSigningBytes, type Commit, type Vote, type VoteType } from '../../../consensus/index.ts';
 import { numberedKey } from '../../utils/chain.ts';
+import { StakingChain } from './harness.ts';
 
 const key = numberedKey(9600);
 const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n });
@@ -48,4 +49,19 @@ t.test('commit signers agree with consensus encodings; anything else is null', a
   t.equal(commitSigners(Uint8Array.of(0xc1)), null, 'not msgpack');
   t.equal(commitSigners(encode([1, 2, 3])), null, 'wrong shape');
   t.equal(COMMIT_SIGNATURES_MAX, 200, 'the runtime bounds the list the same way (200)');
+});
+
+t.test('evidenceTxBody turns consensus duplicate-vote evidence into an evidence transaction that slashes', async (t) => {
+  const offender = numberedKey(9601);
+  const reporter = numberedKey(9602);
+  const chain = new StakingChain({ validators: [offender, numberedKey(9603)], accounts: [reporter] });
+  chain.advanceTo(3);
+  const vote = (blockHash: Uint8Array): { vote: Vote; signature: Uint8Array } => {
+    const v: Vote = { type: 1, height: 2, round: 0, blockHash, validator: offender.address };
+    return { vote: v, signature: signVote('tagger-test-1', v, offender.secretKey) };
+  };
+  const body = evidenceTxBody(vote(new Uint8Array(32).fill(1)), vote(new Uint8Array(32).fill(2)));
+  const r = chain.send(reporter, body);
+  t.equal(r.code, '');
+  t.equal(chain.validator(offender).tombstoned, true);
 });
