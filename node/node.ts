@@ -174,7 +174,7 @@ export class TaggerNode {
         log: log.child({ module: 'executor' }),
         onCommit: (info) => node?.notifyCommit(info),
       });
-      const signer = await openSigner(key, paths, store);
+      const signer = await openSigner(key, paths, store, bft, log);
       const clock = opts.clock ?? systemClock;
       let engine: ConsensusEngine;
       let net: Networked | null = null;
@@ -286,12 +286,19 @@ export class TaggerNode {
   }
 }
 
-/** Opens the signer, refusing a guard that remembers signing past the stored chain. */
-async function openSigner(key: NodeKey, paths: HomePaths, store: ChainStore): Promise<Signer> {
+/**
+ * Opens the signer. A guard that remembers signing past the stored chain means the database was
+ * replaced or lost: the single-validator engine refuses to start, since it would make those
+ * heights again alone; a BFT node starts, catches up by block sync, and the guard keeps it silent
+ * at every height/round/step up to the last one it signed.
+ */
+async function openSigner(key: NodeKey, paths: HomePaths, store: ChainStore, bft: boolean, log: Logger): Promise<Signer> {
   const signer = await Signer.open({ ...key, statePath: paths.signerState });
   const signed = signer.lastSigned;
   const stored = store.head?.height ?? 0;
-  if (signed !== null && signed.height > stored + 1) {
+  if (signed !== null && signed.height > stored + 1 && bft) {
+    log.warn({ signedHeight: signed.height, storedHeight: stored }, 'The signer signed past the stored chain; it stays silent up to there while the node catches up');
+  } else if (signed !== null && signed.height > stored + 1) {
     // The guard remembers signing past the stored chain: the database was replaced or lost.
     // Signing again at those heights could double-sign, so refuse and say why.
     throw new NodeError(
