@@ -48,6 +48,20 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function nodesCpu(running: readonly RunningNode[]): Promise<number> {
+  return (await Promise.all(running.map((r) => cpuSeconds(r.child.pid)))).reduce((a, b) => a + b, 0);
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -134,6 +148,7 @@ async function throughput(dir: string): Promise<Record<string, unknown>> {
       }
       return next - 1;
     })();
+    const cpu0 = await nodesCpu(running);
     const t0 = performance.now();
     let sent = 0;
     let inFlight = 0;
@@ -163,6 +178,7 @@ async function throughput(dir: string): Promise<Record<string, unknown>> {
     pollerDone = true;
     const endHeight = await poller;
     const spanSeconds = (lastCommitAt - t0) / 1000;
+    const nodeCpuSeconds = (await nodesCpu(running)) - cpu0;
     latencies.sort((a, b) => a - b);
     const blocks = endHeight - startHeight;
     return {
@@ -179,6 +195,9 @@ async function throughput(dir: string): Promise<Record<string, unknown>> {
       blocks,
       blocksPerMinute: Math.round((blocks / spanSeconds) * 60),
       txsPerBlock: Math.round(committed / Math.max(1, blocks)),
+      // CPU the four node processes used from the first submission until the measurement ended.
+      nodesCpuCoresBusy: Number((nodeCpuSeconds / ((performance.now() - t0) / 1000)).toFixed(2)),
+      nodesCpuMsPerTx: Number(((nodeCpuSeconds * 1000) / Math.max(1, committed)).toFixed(2)),
     };
   } finally {
     await stopTestnetNodes(running);

@@ -168,14 +168,26 @@ export class EvidencePool {
 /** Mempool refusals that prove the transaction itself is bad, whoever relayed it. */
 const TX_REJECT: ReadonlySet<TxRejectCode> = new Set(['TX_WRONG_CHAIN', 'TX_TOO_LARGE', 'TX_BAD_SIGNATURE']);
 
+/** Transactions checked between two turns of the event loop (each check is a signature, ~0.1 ms). */
+export const TX_CHECK_SLICE = 16;
+/** Batches being checked at once; past this a batch is ignored (the node is overloaded, nobody's fault). */
+export const TX_BATCHES_IN_CHECK_MAX = 64;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * A batch is rejected if any transaction in it can never be valid (a relayer must have checked
- * them); accepted, and relayed, if at least one was new here; ignored otherwise.
+ * them); accepted, and relayed, if at least one was new here; ignored otherwise. The checks yield
+ * to the event loop every TX_CHECK_SLICE transactions, so consensus messages arriving meanwhile are
+ * not held up behind a flood of signature checks (gossipsub does not wait for one message's
+ * validation before the next).
  */
-function txVerdict(mempool: Pick<Mempool, 'add'>, txs: readonly Uint8Array[]): Verdict {
+async function txVerdict(mempool: Pick<Mempool, 'add'>, txs: readonly Uint8Array[]): Promise<Verdict> {
   let added = 0;
   let bad = 0;
-  for (const bytes of txs) {
+  for (let i = 0; i < txs.length; i++) {
+    if (i > 0 && i % TX_CHECK_SLICE === 0) await nextTurn();
+    const bytes = txs[i]!;
     try {
       if (!mempool.add(bytes).duplicate) added++;
     } catch (e: unknown) {
@@ -219,7 +231,16 @@ function verdictOf(result: ReceiveResult): Verdict {
  * valid are `reject` (the network scores the sender down); what is merely stale, early, duplicate
  * or does not fit right now is `ignore`.
  */
-export function createGossipValidator(deps: GossipValidatorDeps): (topic: TopicKind, data: Uint8Array, from: string) => Verdict {
+export function createGossipValidator(deps: GossipValidatorDeps): (topic: TopicKind, data: Uint8Array, from: string) => Verdict | Promise<Verdict> {
+  let batchesInCheck = 0;
+  const txs = async (batch: Uint8Array[]): Promise<Verdict> => {
+    batchesInCheck++;
+    try {
+      return await txVerdict(deps.mempool, batch);
+    } finally {
+      batchesInCheck--;
+    }
+  };
   const consensus = (message: ConsensusMessage, from: string): Verdict => {
     const result = deps.engine.receive(message, from);
     if (result.status === 'ignored' && result.reason === 'FUTURE_TOO_FAR') {
@@ -230,8 +251,10 @@ export function createGossipValidator(deps: GossipValidatorDeps): (topic: TopicK
   };
   return (topic, data, from) => {
     switch (topic) {
-      case 'tx':
-        return txVerdict(deps.mempool, decodeTxBatch(data));
+      case 'tx': {
+        const batch = decodeTxBatch(data);
+        return batchesInCheck >= TX_BATCHES_IN_CHECK_MAX ? 'ignore' : txs(batch);
+      }
       case 'proposal':
         return consensus({ kind: 'proposal', ...decodeProposalMessage(openEnvelope(data)) }, from);
       case 'vote':

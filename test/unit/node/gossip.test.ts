@@ -24,6 +24,8 @@ import {
   TX_BATCH_DELAY_MS,
   TX_BATCH_MAX,
   TX_BATCH_MESSAGE_BYTES_MAX,
+  TX_BATCHES_IN_CHECK_MAX,
+  TX_CHECK_SLICE,
   createGossipValidator,
   decodeTxBatch,
   encodeTxBatch,
@@ -115,23 +117,29 @@ t.test('the gossip validator: engine verdicts, mempool verdicts, evidence checks
 
   const batch = encodeTxBatch([signedTransfer(vals[0]!, 0, vals[1]!.address, ONE_TAG).bytes, signedTransfer(vals[0]!, 1, vals[1]!.address, ONE_TAG).bytes]);
   const tx = batch;
-  t.equal(validate('tx', batch, 'p'), 'accept');
+  t.equal(await validate('tx', batch, 'p'), 'accept');
   addResult = () => ({ duplicate: true });
-  t.equal(validate('tx', batch, 'p'), 'ignore', 'transactions the pool holds are not relayed again');
+  t.equal(await validate('tx', batch, 'p'), 'ignore', 'transactions the pool holds are not relayed again');
   let calls = 0;
   addResult = () => ({ duplicate: calls++ === 0 });
-  t.equal(validate('tx', batch, 'p'), 'accept', 'one new transaction is enough to relay the batch');
+  t.equal(await validate('tx', batch, 'p'), 'accept', 'one new transaction is enough to relay the batch');
   addResult = () => {
     throw new MempoolError({ code: 'MEMPOOL_NONCE_TOO_LOW', expected: 1, actual: 0 });
   };
-  t.equal(validate('tx', batch, 'p'), 'ignore', 'stale for this node is not the relayer’s fault');
+  t.equal(await validate('tx', batch, 'p'), 'ignore', 'stale for this node is not the relayer’s fault');
   calls = 0;
   addResult = () => {
     if (calls++ === 0) return { duplicate: false };
     throw new TxError({ code: 'TX_BAD_SIGNATURE', detail: '' });
   };
-  t.equal(validate('tx', batch, 'p'), 'reject', 'one forged transaction rejects the batch');
+  t.equal(await validate('tx', batch, 'p'), 'reject', 'one forged transaction rejects the batch');
   t.throws(() => validate('tx', Uint8Array.of(0x92, 1, 2), 'p'), { name: 'CodecError' }, 'a batch that does not decode');
+  addResult = () => ({ duplicate: false });
+  const big = encodeTxBatch(Array.from({ length: TX_CHECK_SLICE * 2 }, (_, i) => signedTransfer(vals[0]!, i, vals[1]!.address, ONE_TAG).bytes));
+  const inCheck = Array.from({ length: TX_BATCHES_IN_CHECK_MAX }, () => Promise.resolve(validate('tx', big, 'p')));
+  t.equal(validate('tx', big, 'p'), 'ignore', 'past the bound on batches in check, a batch is ignored at once');
+  t.same(await Promise.all(inCheck), inCheck.map(() => 'accept'), 'the others complete, yielding to the event loop between slices');
+  t.equal(await validate('tx', big, 'p'), 'accept', 'and the bound frees up');
   const real = createGossipValidator({
     chainId: TEST_CHAIN_ID,
     mempool: { add: () => { throw new MempoolError({ code: 'MEMPOOL_FULL', txs: 1, bytes: 1 }); } },
@@ -141,7 +149,7 @@ t.test('the gossip validator: engine verdicts, mempool verdicts, evidence checks
     onBehind: () => undefined,
     log: nullLogger,
   });
-  t.equal(real('tx', tx, 'p'), 'ignore', 'a full pool ignores');
+  t.equal(await real('tx', tx, 'p'), 'ignore', 'a full pool ignores');
 
   const first = vote(vals[2]!, 3, 1);
   const second = vote(vals[2]!, 3, 2);
