@@ -6,6 +6,7 @@
  * rpc/views.ts has the matching TypeScript types.
  */
 import { U32_MAX } from '../lib/index.ts';
+import { LABELLING_KIND, STAKING_KIND } from '../runtime/index.ts';
 
 // --- Request patterns --------------------------------------------------------------------------
 
@@ -80,9 +81,10 @@ const Tx = {
     sizeBytes: u32,
     kind: {
       type: 'string',
-      enum: ['transfer', 'taskCreate', 'taskAddItems', 'taskFund', 'taskCancel', 'annotatorStake', 'annotatorUnstake', 'labelCommit', 'labelReveal', 'goldReveal', 'dispute'],
+      // Every kind the runtime decodes: a committed transaction of any kind must serialize.
+      enum: ['transfer', ...Object.keys(LABELLING_KIND), ...Object.keys(STAKING_KIND)],
     },
-    body: { anyOf: [{ $ref: 'TransferBody#' }, { type: 'object', additionalProperties: true, description: 'a labelling body (docs/spec/labelling.md §Transactions)' }] },
+    body: { anyOf: [{ $ref: 'TransferBody#' }, { type: 'object', additionalProperties: true, description: 'a labelling or staking body (docs/spec/labelling.md, docs/spec/staking.md §Transactions)' }] },
   }),
 };
 

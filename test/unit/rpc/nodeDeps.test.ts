@@ -103,3 +103,18 @@ t.test('blockEvents(): the end-of-block events stored with the block', async (t)
   t.equal(res.statusCode, 200);
   t.ok(res.json().events.some((e: { type: string; attributes: Record<string, string> }) => e.type === 'task_started' && e.attributes['task'] === '1'));
 });
+
+t.test('committed labelling and staking transactions of every kind family serialize', async (t) => {
+  const { chain, app, produce } = await setup(t);
+  const send = (nonce: number, body: TxBody) => signTx({ chainId: genesis.chainId, sender: alice.publicKey, nonce, maxFee: ONE_TAG, body }, alice.secretKey);
+  const delegate = send(0, { kind: 'delegate', validator: bob.address, amount: ONE_TAG }); // bob is no validator: a failed receipt
+  const stake = send(1, { kind: 'annotatorStake', amount: 20n * ONE_TAG });
+  for (const tx of [delegate, stake]) chain.mempool.add(tx.bytes);
+  await produce();
+  for (const [tx, kind] of [[delegate, 'delegate'], [stake, 'annotatorStake']] as const) {
+    const res = await app.inject({ url: `/v1/txs/0x${bytesToHex(tx.hash)}` });
+    t.equal(res.statusCode, 200, kind);
+    const body = res.json<CommittedTxJson>();
+    t.equal(body.tx.kind, kind);
+  }
+});
