@@ -6,11 +6,11 @@
  *   each sender's to one node (round-robin over nodes), 64 HTTP requests in flight at most. This
  *   process polls node 0's blocks and takes a transfer as final when its block is visible there.
  *   Reports committed transfers/s (first submission to last commit), finality submit → visible
- *   p50/p99, and blocks per minute.
+ *   p50/p99, blocks per minute, and the CPU the four nodes used per transfer.
  * - catch-up: a chain of NET_BENCH_SYNC_BLOCKS (default 10,000) blocks, 4 transfers each, with
  *   3-of-4 commit certificates, is written to a home here; a node serves it and a fresh node
  *   with the same genesis syncs it, verifying every certificate and executing every block.
- *   Reports blocks/s from its first synced block to the last.
+ *   Reports blocks/s from its first synced block to the last, and CPU per block.
  *
  * The four nodes and this process share the machine's cores: the figures are for the whole system.
  */
@@ -266,6 +266,7 @@ async function catchUp(dir: string): Promise<Record<string, unknown>> {
     running.push(await startTestnetNode(node(source, ports[0]!, ports[1]!)));
     running.push(await startTestnetNode(node(fresh, ports[2]!, ports[3]!)));
     const url = running[1]!.rpcUrl;
+    const cpu0 = await nodesCpu(running);
     let first = 0;
     let firstHeight = 0;
     const deadline = performance.now() + 600_000;
@@ -280,12 +281,18 @@ async function catchUp(dir: string): Promise<Record<string, unknown>> {
     }
     const seconds = (performance.now() - first) / 1000;
     const height = (await getJson<{ latestHeight: number }>(`${url}/status`)).latestHeight;
+    const [serverCpu, clientCpu] = await Promise.all(running.map((r) => cpuSeconds(r.child.pid)));
     return {
       blocks: SYNC_BLOCKS,
       txsPerBlock: 4,
       reached: height,
       blocksPerSec: Math.round((height - firstHeight) / seconds),
       seconds: Number(seconds.toFixed(1)),
+      // CPU per block of the syncing node (verify, execute, store) and of the serving node: each
+      // process's CPU since it started, start-up included.
+      syncingCpuMsPerBlock: Number((((clientCpu ?? NaN) * 1000) / height).toFixed(2)),
+      servingCpuMsPerBlock: Number((((serverCpu ?? NaN) * 1000) / height).toFixed(2)),
+      cpuCoresBusy: Number((((await nodesCpu(running)) - cpu0) / seconds).toFixed(2)),
       chainBuildSeconds: Number(buildSeconds.toFixed(1)),
     };
   } finally {
