@@ -101,12 +101,10 @@ export function releaseUnbonded(view: StateView, who: Uint8Array, height: number
 }
 
 /**
- * Takes up to `amount` from the annotator: bonded stake first, then unbonding entries, newest
- * first (so pending slashes reach stake that is leaving). Returns what was taken.
+ * The annotator after losing up to `amount`: bonded stake first, then unbonding entries, newest
+ * first (so pending slashes reach stake that is leaving), and what was taken.
  */
-export function slash(view: StateView, who: Uint8Array, amount: bigint, params: LabellingParams): bigint {
-  const a = loadAnnotator(view, who);
-  if (a === null || amount === 0n) return 0n;
+export function slashRecord(a: Annotator, amount: bigint): { annotator: Annotator; taken: bigint } {
   let rest = amount;
   const fromStake = rest < a.stake ? rest : a.stake;
   rest -= fromStake;
@@ -118,8 +116,7 @@ export function slash(view: StateView, who: Uint8Array, amount: bigint, params: 
     rest -= take;
   }
   const taken = amount - rest;
-  storeAnnotator(view, who, { ...a, stake: a.stake - fromStake, unbonding, slashedTotal: a.slashedTotal + taken }, params);
-  return taken;
+  return { annotator: { ...a, stake: a.stake - fromStake, unbonding, slashedTotal: a.slashedTotal + taken }, taken };
 }
 
 /** Mints `amount` to `who`, growing the supply. */

@@ -22,6 +22,7 @@ import {
   onProbation,
   quality,
   releaseUnbonded,
+  slashRecord,
   storeAnnotator,
   storeReputation,
 } from './annotators.ts';
@@ -306,22 +307,11 @@ class Ledger {
     this.credits.set(id, entry);
   }
 
-  /** Takes up to `amount` from stake, then from unbonding entries (newest first). */
+  /** Slashes up to `amount` (slashRecord: stake first, then unbonding entries). */
   slash(who: Uint8Array, amount: bigint, id = idOf(who)): bigint {
     const entry = this.annotator(who, id);
-    const a = entry.a;
-    let rest = amount;
-    const fromStake = rest < a.stake ? rest : a.stake;
-    rest -= fromStake;
-    const unbonding = a.unbonding.map((u) => ({ ...u }));
-    for (let i = unbonding.length - 1; i >= 0 && rest > 0n; i--) {
-      const u = unbonding[i] as { amount: bigint; releaseHeight: number };
-      const take = rest < u.amount ? rest : u.amount;
-      u.amount -= take;
-      rest -= take;
-    }
-    const taken = amount - rest;
-    entry.a = { ...a, stake: a.stake - fromStake, unbonding, slashedTotal: a.slashedTotal + taken };
+    const { annotator, taken } = slashRecord(entry.a, amount);
+    entry.a = annotator;
     entry.dirty = true;
     this.slashed += taken;
     return taken;

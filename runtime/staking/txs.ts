@@ -6,7 +6,7 @@
  *   validatorEdit    11  [commissionBps: u32, moniker: str]
  *   delegate         12  [validator: bin(20), amount: amount]
  *   undelegate       13  [validator: bin(20), amount: amount]
- *   (14 is reserved for redelegate, not implemented)
+ *   (14 is unassigned: moving stake between validators is an undelegate and a delegate)
  *   unjail           15  []
  *   claimRewards     16  [validator: bin(20)]
  *   evidence         17  [voteA: SignedVote, voteB: SignedVote]
