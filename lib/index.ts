@@ -8,3 +8,4 @@ export * from './merkle.ts';
 export * from './amount.ts';
 export type * from './types.ts';
 export * from './logger.ts';
+export * from './dataset.ts';
