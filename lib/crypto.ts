@@ -7,6 +7,7 @@
  */
 import { createPublicKey, hash as nodeHash, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { concatBytes, equalBytes, toPlainBytes } from './bytes.ts';
 import { encode } from './codec.ts';
@@ -122,5 +123,43 @@ export function isValidPublicKey(publicKey: Uint8Array): boolean {
     return !point.isSmallOrder() && equalBytes(point.toBytes(), publicKey);
   } catch {
     return false;
+  }
+}
+
+// secp256k1 (the BNB Chain bridge keys): Ethereum-style addresses and recoverable signatures over a
+// 32-byte digest. Signing is RFC 6979 (deterministic) and always low-s.
+
+export const SECP256K1_SIGNATURE_BYTES = 65;
+export const ETH_ADDRESS_BYTES = 20;
+
+/** A recoverable secp256k1 signature: `v` is 27 or 28 as `ecrecover` expects. */
+export type Secp256k1Signature = { r: Uint8Array; s: Uint8Array; v: 27 | 28 };
+
+/** A fresh secp256k1 secret key from the operating system's CSPRNG. */
+export function secp256k1RandomSecretKey(): Uint8Array {
+  return secp256k1.utils.randomSecretKey();
+}
+
+/** The 20-byte Ethereum address of a secp256k1 secret key: the last 20 bytes of keccak256(x ‖ y). */
+export function secp256k1Address(secretKey: Uint8Array): Uint8Array {
+  const uncompressed = secp256k1.getPublicKey(secretKey, false);
+  return keccak_256(uncompressed.subarray(1)).subarray(12);
+}
+
+/** Signs a 32-byte digest as is (no prefix, no further hashing), low-s. */
+export function secp256k1Sign(secretKey: Uint8Array, digest: Uint8Array): Secp256k1Signature {
+  const sig = secp256k1.sign(digest, secretKey, { prehash: false, format: 'recovered', lowS: true });
+  const recovery = sig[0];
+  return { r: sig.slice(1, 33), s: sig.slice(33, 65), v: recovery === 1 ? 28 : 27 };
+}
+
+/** The address that signed `digest`, or null for a signature that recovers to no key. */
+export function secp256k1Recover(digest: Uint8Array, sig: Secp256k1Signature): Uint8Array | null {
+  try {
+    const bytes = concatBytes(Uint8Array.of(sig.v - 27), sig.r, sig.s);
+    const point = secp256k1.Signature.fromBytes(bytes, 'recovered').recoverPublicKey(digest);
+    return keccak_256(point.toBytes(false).subarray(1)).subarray(12);
+  } catch {
+    return null;
   }
 }

@@ -1,0 +1,3 @@
+export * from './checkpoint.ts';
+export * from './errors.ts';
+export * from './contracts/artifacts.ts';
