@@ -9,3 +9,4 @@ export * from './amount.ts';
 export type * from './types.ts';
 export * from './logger.ts';
 export * from './dataset.ts';
+export * from './datasetExport.ts';

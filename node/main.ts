@@ -25,6 +25,7 @@ import { TaggerNode } from './node.ts';
 import { genesisAddAccount, genesisAddValidator, genesisInit, genesisValidate } from './genesisCommands.ts';
 import { TESTNET_BASE_PORT, createTestnet, loadTestnet, startTestnetNode, stopTestnetNodes, type RunningNode } from './testnet.ts';
 import { LABELLING_OPTIONS, cmdAnnotator, cmdDispute, cmdGold, cmdLabels, cmdTask, type CliContext } from './labellingCommands.ts';
+import { EXPORT_OPTIONS, cmdExport, cmdVerify } from './exportCommands.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
 class CliError extends ChainError<CliErrorType> {}
@@ -58,6 +59,9 @@ Labelling (transactions take --from NAME [--max-fee TAG] [--node URL]; see docs/
   labels reveal --task ID --round R [--salts FILE]
   gold reveal --task ID --file gold-secrets.json
   dispute --task ID --item N --bond TAG
+Datasets (docs/spec/export.md):
+  export --task ID | --passport ID [--version V] --format jsonl|csv|parquet --out FILE [--rpc URL]
+  verify FILE --manifest FILE.manifest.json [--rpc URL]   exit 0 verified, 3 a check failed
 Genesis:
   genesis init --chain-id ID [--file F] [--genesis-time T]
   genesis add-account ADDRESS AMOUNT_TAG [--file F]
@@ -89,6 +93,7 @@ const OPTIONS = {
   'base-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...LABELLING_OPTIONS,
+  ...EXPORT_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -377,6 +382,10 @@ export async function main(argv: string[]): Promise<void> {
       return cmdGold(cliContext(flags), rest, flags);
     case 'dispute':
       return cmdDispute(cliContext(flags), flags);
+    case 'export':
+      return cmdExport(cliContext(flags), flags);
+    case 'verify':
+      return cmdVerify(cliContext(flags), rest, flags);
     default:
       throw usage(`unknown command "${command}"`);
   }

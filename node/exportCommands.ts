@@ -1,0 +1,571 @@
+/**
+ * `tagger export` and `tagger verify` (docs/cli.md §Export and verify, docs/spec/export.md).
+ *
+ * Export streams a finished task's items from a node's RPC a page at a time, writes each as a row
+ * (JSONL, CSV or Parquet) and into a `DatasetRootBuilder`, and writes `FILE.manifest.json`: the
+ * content root, the record count, and what binds them to a committed block — the block's header
+ * (every field its hash covers), its commit certificate, state proofs of the validator set and of
+ * the task record against the header's state root. Nothing holds more than a page or a Parquet row
+ * group of records.
+ *
+ * Verify reads the file back the same way, recomputes the content root, and checks the manifest
+ * against the chain as served by the node the verifier names (--rpc), never trusting the seller:
+ * the header hash, the validator set (state proof, hash in the header), the commit's signatures
+ * (> 2/3 of the set's power, consensus' own `verifyCommit`), the state proofs, and the records
+ * against the task's item records on chain. Each check is reported as matched, failed or not checked.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { ParquetWriter, fileWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
+import {
+  ChainError,
+  DATASET_COLUMNS,
+  DATASET_CSV_HEADER,
+  DATASET_FORMATS,
+  DatasetRootBuilder,
+  EXPORT_MANIFEST_FORMAT,
+  addressFromString,
+  bytesToHex,
+  encodeDatasetRecord,
+  equalBytes,
+  formatVerifyReport,
+  hexToBytes,
+  isChainError,
+  parseCsvLine,
+  parseJsonLine,
+  parseManifest,
+  recordToCsvLine,
+  recordToJsonLine,
+  recordToRow,
+  rowToRecord,
+  verifyPassed,
+  type DatasetFormat,
+  type DatasetRecord,
+  type ExportManifest,
+  type ManifestCommit,
+  type ManifestHeader,
+  type ManifestProof,
+  type VerifyCheck,
+} from '../lib/index.ts';
+import { ITEM_STATUS_NAMES, LAST_VALIDATOR_SET_KEY, TASK_STATUS, blockHash as hashHeader, decodeTask, lastCommitHash, taskKey, type Header, type Task } from '../runtime/index.ts';
+import { encodeCommit, verifyCommit, type Commit } from '../consensus/index.ts';
+import { VALIDATOR_SET_KEY, decodeValidatorSet, validatorSetHash, verifyStateProof, type StateProof } from '../state/index.ts';
+import { TaggerClient, stateProofFromJson, type BlockJson, type CommitJson, type ItemJson, type StateProofReplyJson } from '../sdk/client.ts';
+import type { CliContext } from './labellingCommands.ts';
+
+/** Flags of export and verify, added to the CLI's option table by main.ts. */
+export const EXPORT_OPTIONS = {
+  passport: { type: 'string' },
+  version: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  manifest: { type: 'string' },
+  rpc: { type: 'string' },
+} as const;
+
+export type ExportFlags = { [K in keyof typeof EXPORT_OPTIONS]?: string } & { task?: string };
+
+export type ExportCliErrorType =
+  | { code: 'EXPORT_TASK_NOT_DONE'; task: number; status: string }
+  | { code: 'EXPORT_UNSUPPORTED'; reason: string }
+  | { code: 'EXPORT_CHAIN_MOVED'; reason: string }
+  | { code: 'EXPORT_INCONSISTENT'; reason: string }
+  | { code: 'EXPORT_BAD_FILE'; path: string; reason: string };
+export class ExportCliError extends ChainError<ExportCliErrorType> {}
+
+/** Items per RPC page (the server's most). */
+const PAGE = 100;
+/** Rows per Parquet row group: what the writer and the reader hold at once. */
+const ROW_GROUP = 10_000;
+/** Lines written to a JSONL/CSV stream per write call. */
+const LINES_PER_CHUNK = 1_000;
+/** Tries to read every proof at one height while blocks keep coming. */
+const PIN_TRIES = 50;
+/** Exit status of `verify` when a check failed (1 is any other error). */
+export const VERIFY_FAILED_EXIT = 3;
+
+// ── records from a node ─────────────────────────────────────────────────────────────────────────
+
+/** An item as a dataset record (lib/dataset.ts): answers are the seats with a revealed answer. */
+export function itemToRecord(item: ItemJson): DatasetRecord {
+  const status = ITEM_STATUS_NAMES.indexOf(item.status);
+  return {
+    index: item.index,
+    itemHash: hexToBytes(item.contentHash),
+    status,
+    label: item.label ?? -1,
+    confidenceQ16: item.confidenceQ16,
+    answers: item.seats.filter((s) => s.answer !== null).length,
+  };
+}
+
+/** A task's records, in index order, one RPC page at a time. */
+export async function* taskRecords(client: TaggerClient, task: number, total: number): AsyncGenerator<DatasetRecord> {
+  for (let cursor = 0; cursor < total; cursor += PAGE) {
+    const page = await client.taskItems(task, { cursor, limit: PAGE });
+    if (page.total !== total) throw inconsistent(`task ${task} has ${page.total} items now, ${total} when the export began`);
+    for (const item of page.items) yield itemToRecord(item);
+  }
+}
+
+function inconsistent(reason: string): ExportCliError {
+  return new ExportCliError({ code: 'EXPORT_INCONSISTENT', reason }, reason);
+}
+
+// ── writers and readers ─────────────────────────────────────────────────────────────────────────
+
+export type RecordWriter = { write(r: DatasetRecord): Promise<void>; close(): Promise<void> };
+
+async function drain(stream: WriteStream, chunk: string): Promise<void> {
+  if (stream.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    stream.once('error', onError);
+    stream.once('drain', () => {
+      stream.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function lineWriter(path: string, header: string | null, line: (r: DatasetRecord) => string): RecordWriter {
+  const stream = createWriteStream(path);
+  let lines: string[] = header === null ? [] : [header];
+  return {
+    async write(r) {
+      lines.push(line(r));
+      if (lines.length >= LINES_PER_CHUNK) {
+        const chunk = lines.join('\n') + '\n';
+        lines = [];
+        await drain(stream, chunk);
+      }
+    },
+    async close() {
+      if (lines.length > 0) await drain(stream, lines.join('\n') + '\n');
+      await new Promise<void>((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    },
+  };
+}
+
+/** Parquet columns of a batch of records (docs/spec/export.md §Parquet). */
+function parquetColumns(records: readonly DatasetRecord[]): ColumnSource[] {
+  const rows = records.map(recordToRow);
+  return [
+    { name: 'index', data: rows.map((x) => BigInt(x.index)), type: 'INT64', nullable: false },
+    { name: 'itemHash', data: rows.map((x) => x.itemHash), type: 'STRING', nullable: false },
+    { name: 'status', data: rows.map((x) => x.status), type: 'STRING', nullable: false },
+    { name: 'label', data: rows.map((x) => (x.label === null ? null : BigInt(x.label))), type: 'INT64', nullable: true },
+    { name: 'confidenceQ16', data: rows.map((x) => BigInt(x.confidenceQ16)), type: 'INT64', nullable: false },
+    { name: 'confidence', data: rows.map((x) => x.confidence), type: 'STRING', nullable: false },
+    { name: 'answers', data: rows.map((x) => BigInt(x.answers)), type: 'INT64', nullable: false },
+  ];
+}
+
+function parquetRecordWriter(path: string): RecordWriter {
+  let writer: ParquetWriter | null = null;
+  let batch: DatasetRecord[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0 && writer !== null) return;
+    const columnData = parquetColumns(batch);
+    writer ??= new ParquetWriter({ writer: fileWriter(path), schema: schemaFromColumnData({ columnData }), createdBy: 'tagger export' });
+    if (batch.length > 0) await writer.write({ columnData, rowGroupSize: ROW_GROUP });
+    batch = [];
+  };
+  return {
+    async write(r) {
+      batch.push(r);
+      if (batch.length >= ROW_GROUP) await flush();
+    },
+    async close() {
+      await flush();
+      await (writer as ParquetWriter).finish();
+    },
+  };
+}
+
+export function recordWriter(path: string, format: DatasetFormat): RecordWriter {
+  switch (format) {
+    case 'jsonl':
+      return lineWriter(path, null, recordToJsonLine);
+    case 'csv':
+      return lineWriter(path, DATASET_CSV_HEADER, recordToCsvLine);
+    case 'parquet':
+      return parquetRecordWriter(path);
+  }
+}
+
+/** The records of a file, in file order; a malformed row throws EXPORT_BAD_ROW naming it. */
+export async function* readRecords(path: string, format: DatasetFormat): AsyncGenerator<DatasetRecord> {
+  if (format === 'parquet') {
+    yield* readParquet(path);
+    return;
+  }
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  let row = 0;
+  let first = format === 'csv';
+  for await (const line of lines) {
+    if (first) {
+      if (line !== DATASET_CSV_HEADER) throw badFile(path, `the CSV header is not "${DATASET_CSV_HEADER}"`);
+      first = false;
+      continue;
+    }
+    if (line === '') continue;
+    yield format === 'csv' ? parseCsvLine(line, row) : parseJsonLine(line, row);
+    row++;
+  }
+  if (first) throw badFile(path, 'the CSV file has no header');
+}
+
+async function* readParquet(path: string): AsyncGenerator<DatasetRecord> {
+  const file = await asyncBufferFromFile(path);
+  const metadata = await parquetMetadataAsync(file);
+  const columns = metadata.schema.slice(1).map((s) => s.name);
+  if (columns.join(',') !== DATASET_COLUMNS.join(',')) throw badFile(path, `the Parquet columns are not ${DATASET_COLUMNS.join(', ')}`);
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    const rows = (await parquetReadObjects({ file, metadata, rowStart, rowEnd })) as Array<Record<string, unknown>>;
+    for (let i = 0; i < rows.length; i++) {
+      const o = rows[i] as Record<string, unknown>;
+      const plain: Record<string, unknown> = {};
+      for (const c of DATASET_COLUMNS) {
+        const v = o[c];
+        plain[c] = typeof v === 'bigint' ? (v >= 0n && v <= 0xffff_ffffn ? Number(v) : -1) : v;
+      }
+      yield rowToRecord(plain, rowStart + i);
+    }
+    rowStart = rowEnd;
+  }
+}
+
+function badFile(path: string, reason: string): ExportCliError {
+  return new ExportCliError({ code: 'EXPORT_BAD_FILE', path, reason }, `${path}: ${reason}`);
+}
+
+// ── the chain side ──────────────────────────────────────────────────────────────────────────────
+
+const hex = (b: Uint8Array): string => '0x' + bytesToHex(b);
+
+function proofJson(what: string, reply: StateProofReplyJson): ManifestProof {
+  return { what, ...reply.proof };
+}
+
+function commitFromJson(c: ManifestCommit | CommitJson): Commit {
+  return {
+    height: c.height,
+    round: c.round,
+    blockHash: hexToBytes(c.blockHash),
+    signatures: c.signatures.map((s) => ({ validator: addressFromString(s.validator), signature: hexToBytes(s.signature) })),
+  };
+}
+
+function headerFromManifest(h: ManifestHeader): Header {
+  return {
+    version: h.version,
+    chainId: h.chainId,
+    height: h.height,
+    timeMs: BigInt(h.timeMs),
+    parentHash: hexToBytes(h.parentHash),
+    lastCommitHash: hexToBytes(h.lastCommitHash),
+    txRoot: hexToBytes(h.txRoot),
+    receiptsRoot: hexToBytes(h.receiptsRoot),
+    stateRoot: hexToBytes(h.stateRoot),
+    proposer: addressFromString(h.proposer),
+    validatorSetHash: hexToBytes(h.validatorSetHash),
+    nextValidatorSetHash: hexToBytes(h.nextValidatorSetHash),
+  };
+}
+
+/**
+ * The RPC's header view lacks `lastCommitHash`; it is the hash of the parent's commit certificate
+ * as the proposer included it. The node serves the certificate it stored for the parent, which is
+ * that one on a single-validator chain and whenever the node proposed; the recomputed header hash
+ * must equal the served one, so a wrong guess fails here rather than in someone's verify.
+ */
+async function fullHeader(client: TaggerClient, block: BlockJson): Promise<ManifestHeader> {
+  let lastCommit: Uint8Array = new Uint8Array(0);
+  if (block.header.height > 1) {
+    const parent = await client.block(block.header.height - 1);
+    if (parent.commit === null) throw inconsistent(`block ${block.header.height - 1} has no commit`);
+    lastCommit = encodeCommit(commitFromJson(parent.commit));
+  }
+  const h = block.header;
+  const header: ManifestHeader = {
+    version: h.version,
+    chainId: h.chainId,
+    height: h.height,
+    timeMs: h.timeMs,
+    parentHash: h.parentHash,
+    lastCommitHash: hex(lastCommitHash(lastCommit)),
+    txRoot: h.txRoot,
+    receiptsRoot: h.receiptsRoot,
+    stateRoot: h.stateRoot,
+    proposer: h.proposer,
+    validatorSetHash: h.validatorSetHash,
+    nextValidatorSetHash: h.nextValidatorSetHash,
+  };
+  if (hex(hashHeader(headerFromManifest(header))) !== block.hash) {
+    throw inconsistent(`cannot recompute the hash of block ${h.height}: the node's header view has no lastCommitHash and its stored parent commit is not the one the block carries`);
+  }
+  return header;
+}
+
+/** Proofs of `keys` all read at one height, and that height's block with its commit. */
+async function pinProofs(client: TaggerClient, keys: ReadonlyArray<{ what: string; key: Uint8Array }>): Promise<{ proofs: ManifestProof[]; block: BlockJson }> {
+  for (let attempt = 0; attempt < PIN_TRIES; attempt++) {
+    const replies = await Promise.all(keys.map((k) => client.proveState(k.key)));
+    const height = replies[0]?.height ?? 0;
+    if (!replies.every((r) => r.height === height && r.stateRoot === replies[0]?.stateRoot)) continue;
+    const block = await client.block(height);
+    if (block.commit === null || block.header.stateRoot !== replies[0]?.stateRoot) continue;
+    return { proofs: replies.map((r, i) => proofJson((keys[i] as { what: string }).what, r)), block };
+  }
+  throw new ExportCliError({ code: 'EXPORT_CHAIN_MOVED', reason: `no ${PIN_TRIES} tries read every proof at one height` }, 'the chain kept moving while the proofs were read');
+}
+
+function u32Flag(ctx: CliContext, value: string | undefined, name: string): number {
+  if (value === undefined || !/^\d{1,10}$/.test(value) || Number(value) > 0xffff_ffff) throw ctx.usage(`--${name} needs a u32`);
+  return Number(value);
+}
+
+function formatFlag(ctx: CliContext, value: string | undefined): DatasetFormat {
+  if (!DATASET_FORMATS.includes(value as DatasetFormat)) throw ctx.usage(`--format must be one of ${DATASET_FORMATS.join(', ')}`);
+  return value as DatasetFormat;
+}
+
+export type ExportResult = { out: string; manifest: string; format: DatasetFormat; recordCount: number; contentRoot: string; height: number };
+
+/** Exports a task's dataset; the file and manifest are written under temporary names and renamed at the end. */
+export async function exportTask(client: TaggerClient, task: number, format: DatasetFormat, out: string): Promise<ExportResult> {
+  const { proofs, block } = await pinProofs(client, [
+    { what: 'task', key: taskKey(task) },
+    { what: 'lastValidatorSet', key: LAST_VALIDATOR_SET_KEY },
+    { what: 'validatorSet', key: VALIDATOR_SET_KEY },
+  ]);
+  const taskProof = proofs[0] as ManifestProof;
+  if (taskProof.value === null) throw inconsistent(`no task ${task}`);
+  const record: Task = decodeTask(hexToBytes(taskProof.value));
+  if (record.status !== TASK_STATUS.done) {
+    throw new ExportCliError({ code: 'EXPORT_TASK_NOT_DONE', task, status: String(record.status) }, `task ${task} is not done: its labels may still change`);
+  }
+  const header = await fullHeader(client, block);
+  const tmp = `${out}.partial`;
+  const writer = recordWriter(tmp, format);
+  const builder = new DatasetRootBuilder();
+  for await (const r of taskRecords(client, task, record.itemsAdded)) {
+    if (r.index !== builder.count) throw inconsistent(`the node served item ${r.index} where ${builder.count} was due`);
+    builder.push(encodeDatasetRecord(r));
+    await writer.write(r);
+  }
+  await writer.close();
+  const vs = proofs.find((p) => p.what === 'lastValidatorSet')?.value ?? proofs.find((p) => p.what === 'validatorSet')?.value ?? null;
+  if (vs === null) throw inconsistent('the state holds no validator set');
+  const manifest: ExportManifest = {
+    format: EXPORT_MANIFEST_FORMAT,
+    chainId: header.chainId,
+    source: { kind: 'task', task },
+    file: { format, columns: [...DATASET_COLUMNS] },
+    contentRoot: hex(builder.root()),
+    recordCount: builder.count,
+    binding: 'task-items',
+    height: header.height,
+    blockHash: block.hash,
+    header,
+    commit: block.commit as CommitJson,
+    validatorSet: { source: 'state-proof', hash: hex(validatorSetHash(decodeValidatorSet(hexToBytes(vs)))) },
+    proofs,
+    bnbCheckpoint: null,
+  };
+  const manifestPath = `${out}.manifest.json`;
+  await writeFile(`${manifestPath}.partial`, JSON.stringify(manifest, null, 2) + '\n');
+  await rename(tmp, out);
+  await rename(`${manifestPath}.partial`, manifestPath);
+  return { out, manifest: manifestPath, format, recordCount: builder.count, contentRoot: manifest.contentRoot, height: manifest.height };
+}
+
+export async function cmdExport(ctx: CliContext, flags: ExportFlags): Promise<void> {
+  const format = formatFlag(ctx, flags.format);
+  if (flags.out === undefined) throw ctx.usage('export needs --out FILE');
+  if ((flags.task === undefined) === (flags.passport === undefined)) throw ctx.usage('export needs one of --task ID or --passport ID');
+  const client = new TaggerClient({ url: flags.rpc ?? (await ctx.nodeUrl()) });
+  if (flags.passport !== undefined) {
+    u32Flag(ctx, flags.passport, 'passport');
+    throw new ExportCliError(
+      { code: 'EXPORT_UNSUPPORTED', reason: 'this chain has no passport records yet' },
+      'passport exports need the passport records and RPC (issue 5, items 1 and 5), which this chain does not have yet; export the task with --task',
+    );
+  }
+  ctx.print(await exportTask(client, u32Flag(ctx, flags.task, 'task'), format, flags.out));
+}
+
+// ── verify ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The BNB Chain checkpoint check: NOT DONE. The bridge (issue 4) will checkpoint block hashes on
+ * BNB Chain; once it does, this hook is to look up the latest checkpoint at or above the manifest's
+ * height and check the block hash against it. Until then it reports "not checked", which does not
+ * fail verification, and says so.
+ */
+function checkBnbCheckpoint(): VerifyCheck {
+  return { check: 'bnb checkpoint', ok: null, detail: 'not checked: the BNB Chain bridge and its checkpoints do not exist yet (hook: checkBnbCheckpoint in node/exportCommands.ts)' };
+}
+
+function toStateProof(p: ManifestProof): StateProof {
+  return stateProofFromJson(p);
+}
+
+export type VerifyResult = { verified: boolean; checks: VerifyCheck[]; report: string };
+
+/** Runs every check it can, in order, and reports each; never throws for a mismatch. */
+export async function verifyExport(path: string, manifest: ExportManifest, client: TaggerClient): Promise<VerifyResult> {
+  const checks: VerifyCheck[] = [];
+  const done = (): VerifyResult => {
+    const report = formatVerifyReport(checks);
+    return { verified: verifyPassed(checks), checks, report };
+  };
+
+  // The file: every row well-formed, in index order; its count and content root.
+  const builder = new DatasetRootBuilder();
+  let misplaced: string | null = null;
+  try {
+    for await (const r of readRecords(path, manifest.file.format)) {
+      if (misplaced === null && r.index !== builder.count) misplaced = `row ${builder.count} holds record ${r.index}: a row was dropped, added or moved`;
+      builder.push(encodeDatasetRecord(r));
+    }
+  } catch (e: unknown) {
+    if (!isChainError(e)) throw e;
+    checks.push({ check: 'file', ok: false, detail: e.message });
+    return done();
+  }
+  checks.push({ check: 'file', ok: misplaced === null, detail: misplaced ?? `${builder.count} well-formed ${manifest.file.format} rows in index order` });
+  const root = hex(builder.root());
+  checks.push({ check: 'record count', ok: builder.count === manifest.recordCount, detail: `file ${builder.count}, manifest ${manifest.recordCount}` });
+  checks.push({ check: 'content root', ok: root === manifest.contentRoot, detail: `file ${root}, manifest ${manifest.contentRoot}` });
+
+  // The header: its hash from its fields, and the block the verifier's node has at that height.
+  const header = headerFromManifest(manifest.header);
+  const computed = hex(hashHeader(header));
+  let served: BlockJson;
+  try {
+    served = await client.block(manifest.height);
+  } catch (e: unknown) {
+    if (!isChainError(e)) throw e;
+    checks.push({ check: 'header', ok: false, detail: `the node has no block ${manifest.height}: ${e.message}` });
+    return done();
+  }
+  const headerOk = computed === manifest.blockHash && served.hash === manifest.blockHash && header.height === manifest.height && header.chainId === manifest.chainId;
+  checks.push({
+    check: 'header',
+    ok: headerOk,
+    detail: headerOk
+      ? `block ${manifest.height} ${computed}: the manifest's header hashes to it and the node serves it`
+      : `manifest header hashes to ${computed}, manifest says ${manifest.blockHash}, the node serves ${served.hash} at height ${manifest.height}`,
+  });
+  if (!headerOk) return done();
+
+  // The validator set: proven by the block's own state, hashed into the header.
+  const proofs = new Map(manifest.proofs.map((p) => [p.what, p]));
+  const last = proofs.get('lastValidatorSet');
+  const next = proofs.get('validatorSet');
+  let validators: ReturnType<typeof decodeValidatorSet> | null = null;
+  if (last === undefined || next === undefined) {
+    checks.push({ check: 'validator set', ok: false, detail: 'the manifest lacks the validator-set proofs' });
+  } else {
+    const lastOk = equalBytes(hexToBytes(last.key), LAST_VALIDATOR_SET_KEY) && verifyStateProof(header.stateRoot, toStateProof(last));
+    const nextOk = equalBytes(hexToBytes(next.key), VALIDATOR_SET_KEY) && verifyStateProof(header.stateRoot, toStateProof(next));
+    const bytes = last.value ?? next.value;
+    if (!lastOk || !nextOk || bytes === null) {
+      checks.push({ check: 'validator set', ok: false, detail: 'the validator-set proofs do not verify against the header state root' });
+    } else {
+      validators = decodeValidatorSet(hexToBytes(bytes));
+      const setHash = hex(validatorSetHash(validators));
+      const ok = setHash === hex(header.validatorSetHash);
+      checks.push({ check: 'validator set', ok, detail: `${validators.length} validators, hash ${setHash}${ok ? ' = ' : ' ≠ '}header ${hex(header.validatorSetHash)}` });
+      if (!ok) validators = null;
+    }
+  }
+
+  // The commit: the node's certificate for the block, > 2/3 of the set's power.
+  if (validators === null) {
+    checks.push({ check: 'commit', ok: null, detail: 'not checked: no trusted validator set' });
+  } else if (served.commit === null) {
+    checks.push({ check: 'commit', ok: false, detail: `the node has no commit for block ${manifest.height}` });
+  } else {
+    try {
+      verifyCommit(header.chainId, commitFromJson(served.commit), header.height, hexToBytes(manifest.blockHash), validators.map((v) => ({ address: v.address, publicKey: v.publicKey, power: v.power })));
+      checks.push({ check: 'commit', ok: true, detail: `${served.commit.signatures.length} signatures over block ${manifest.blockHash} carry > 2/3 of the power` });
+    } catch (e: unknown) {
+      if (!isChainError(e)) throw e;
+      checks.push({ check: 'commit', ok: false, detail: `${e.code}: ${e.message}` });
+    }
+  }
+
+  // The state proof of the source record, and what it says about the dataset.
+  if (manifest.source.kind === 'passport') {
+    checks.push({ check: 'state proof', ok: false, detail: 'passport manifests cannot be checked yet: this chain has no passport records' });
+    checks.push(checkBnbCheckpoint());
+    return done();
+  }
+  const source = manifest.source.task;
+  const taskProof = proofs.get('task');
+  let task: Task | null = null;
+  if (taskProof === undefined || !equalBytes(hexToBytes(taskProof.key), taskKey(source)) || taskProof.value === null) {
+    checks.push({ check: 'state proof', ok: false, detail: `the manifest has no inclusion proof of task ${source}'s record` });
+  } else if (!verifyStateProof(header.stateRoot, toStateProof(taskProof))) {
+    checks.push({ check: 'state proof', ok: false, detail: `the proof of task ${source} does not verify against state root ${hex(header.stateRoot)}` });
+  } else {
+    task = decodeTask(hexToBytes(taskProof.value));
+    const problems: string[] = [];
+    if (task.id !== source) problems.push(`the record is task ${task.id}`);
+    if (task.status !== TASK_STATUS.done) problems.push(`task ${source} is not done`);
+    if (task.itemsAdded !== manifest.recordCount) problems.push(`task ${source} has ${task.itemsAdded} items, the manifest ${manifest.recordCount}`);
+    if (task.itemsAdded !== builder.count) problems.push(`the file has ${builder.count} records`);
+    checks.push({
+      check: 'state proof',
+      ok: problems.length === 0,
+      detail: problems.length === 0 ? `task ${source} is done with ${task.itemsAdded} items at state root ${hex(header.stateRoot)}` : problems.join('; '),
+    });
+  }
+
+  // The records against the task's item records on the verifier's node.
+  if (task === null) {
+    checks.push({ check: 'chain records', ok: null, detail: 'not checked: no proven task record' });
+  } else {
+    const chain = new DatasetRootBuilder();
+    try {
+      for await (const r of taskRecords(client, source, task.itemsAdded)) chain.push(encodeDatasetRecord(r));
+      const chainRoot = hex(chain.root());
+      checks.push({
+        check: 'chain records',
+        ok: chainRoot === root && chain.count === builder.count,
+        detail: `task ${source}'s ${chain.count} item records give root ${chainRoot}; the file's is ${root}`,
+      });
+    } catch (e: unknown) {
+      if (!isChainError(e)) throw e;
+      checks.push({ check: 'chain records', ok: false, detail: `reading task ${source}'s items: ${e.message}` });
+    }
+  }
+  checks.push(checkBnbCheckpoint());
+  return done();
+}
+
+export async function cmdVerify(ctx: CliContext, args: string[], flags: ExportFlags): Promise<void> {
+  const [file, extra] = args;
+  if (file === undefined || extra !== undefined) throw ctx.usage('verify needs one FILE');
+  if (flags.manifest === undefined) throw ctx.usage('verify needs --manifest FILE');
+  let manifest: ExportManifest;
+  try {
+    manifest = parseManifest(JSON.parse(await readFile(flags.manifest, 'utf8')) as unknown);
+  } catch (e: unknown) {
+    if (e instanceof SyntaxError) throw badFile(flags.manifest, 'not JSON');
+    throw e;
+  }
+  const client = new TaggerClient({ url: flags.rpc ?? (await ctx.nodeUrl()) });
+  const result = await verifyExport(file, manifest, client);
+  process.stderr.write(result.report + '\n');
+  ctx.print({ verified: result.verified, file, manifest: flags.manifest, checks: result.checks });
+  if (!result.verified) process.exitCode = VERIFY_FAILED_EXIT;
+}
+
