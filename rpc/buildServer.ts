@@ -9,9 +9,11 @@ import type { RpcDeps } from './deps.ts';
 import { RpcError, resolveError, type ErrorResolution } from './errors.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 import { LABELLING_SCHEMAS } from './labellingSchemas.ts';
+import { STAKING_SCHEMAS } from './stakingSchemas.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { blockRoutes } from './routes/blocks.ts';
 import { labellingRoutes } from './routes/labelling.ts';
+import { stakingRoutes } from './routes/staking.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { stateRoutes } from './routes/state.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -78,7 +80,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
 
   // Bodies are JSON or raw bytes (POST /v1/txs); anything else is 415.
   app.removeContentTypeParser('text/plain');
-  for (const schema of [...SHARED_SCHEMAS, ...LABELLING_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...LABELLING_SCHEMAS, ...STAKING_SCHEMAS]) app.addSchema(schema);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -95,6 +97,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
         { name: 'blocks', description: 'committed blocks and commit certificates' },
         { name: 'state', description: 'Merkle proofs of state' },
         { name: 'labelling', description: 'labelling tasks, items, rounds, assignments and annotators' },
+        { name: 'staking', description: 'validators, the consensus set, delegations and unbonding' },
         { name: 'stream', description: 'server-sent events of blocks, transactions and events' },
         { name: 'meta', description: 'this document' },
       ],
@@ -123,6 +126,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
   await app.register(blockRoutes, { deps });
   await app.register(stateRoutes, { deps });
   await app.register(labellingRoutes, { deps });
+  await app.register(stakingRoutes, { deps });
   const stream: StreamOpts = { ...STREAM_DEFAULTS, log: new EventLog(EVENT_LOG_DEFAULTS, 0), ...opts.stream };
   await app.register(streamRoutes, { stream });
   await app.register(openApiRoutes);

@@ -24,7 +24,8 @@ export type RpcErrorType =
   | { code: 'ITEM_NOT_FOUND'; task: number; item: number }
   | { code: 'ROUND_NOT_FOUND'; task: number; round: number }
   | { code: 'ASSIGNMENT_NOT_FOUND'; task: number; round: number; annotator: string }
-  | { code: 'ANNOTATOR_NOT_FOUND'; annotator: string };
+  | { code: 'ANNOTATOR_NOT_FOUND'; annotator: string }
+  | { code: 'VALIDATOR_NOT_FOUND'; validator: string };
 export type RpcErrorCode = RpcErrorType['code'];
 export class RpcError extends ChainError<RpcErrorType> {}
 
@@ -54,6 +55,7 @@ export const ERROR_STATUS_TABLE: ReadonlyArray<readonly [code: string, status: n
   ['ROUND_NOT_FOUND', 404],
   ['ASSIGNMENT_NOT_FOUND', 404],
   ['ANNOTATOR_NOT_FOUND', 404],
+  ['VALIDATOR_NOT_FOUND', 404],
   ['MEMPOOL_FULL', 503],
   ['MEMPOOL_SENDER_FULL', 503],
   ['MEMPOOL_*', 400],

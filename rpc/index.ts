@@ -3,6 +3,7 @@ export * from './errors.ts';
 export type * from './deps.ts';
 export type * from './views.ts';
 export type * from './labellingViews.ts';
+export type * from './stakingViews.ts';
 export * from './adminServer.ts';
 export * from './eventLog.ts';
 export * from './health.ts';

@@ -25,9 +25,27 @@ import type {
   StatusJson,
   SubmitTxJson,
   TxStatusJson,
+  DelegationsPageJson,
+  StakingParamsJson,
+  UnbondingsPageJson,
+  ValidatorReplyJson,
+  ValidatorSetJson,
+  ValidatorsPageJson,
 } from '../rpc/index.ts';
 
 export type {
+  DelegationJson,
+  DelegationsPageJson,
+  SetMemberJson,
+  StakingParamsJson,
+  UnbondingEntryJson,
+  UnbondingJson,
+  UnbondingsPageJson,
+  ValidatorJson,
+  ValidatorReplyJson,
+  ValidatorSetJson,
+  ValidatorStatus,
+  ValidatorsPageJson,
   AccountJson,
   AnnotatorAssignmentsJson,
   AnnotatorJson,
@@ -204,6 +222,52 @@ export class TaggerClient {
     return { ...page, rounds };
   }
 
+  // ── staking (docs/rpc.md §Staking) ─────────────────────────────────────────────────────────
+
+  /** Staking parameters, the current epoch, the reward pool's address and the fee schedule. */
+  stakingParams(): Promise<StakingParamsJson> {
+    return this.request('GET', '/v1/staking/params');
+  }
+
+  /** A page of the validator registry from index `cursor` (default 0), at most `limit` (default and most 100). */
+  async validators(opts: PageOpts = {}): Promise<ValidatorsPageJson> {
+    return this.request('GET', `/v1/validators${pageQuery(opts)}`);
+  }
+
+  /** Every registered validator, following `nextCursor` (at most `pagesMax` requests, default 100). */
+  async allValidators(opts: { pagesMax?: number } = {}): Promise<ValidatorsPageJson> {
+    let page = await this.validators();
+    const validators = [...page.validators];
+    for (let i = 1; page.nextCursor !== null && i < (opts.pagesMax ?? 100); i++) {
+      page = await this.validators({ cursor: page.nextCursor });
+      validators.push(...page.validators);
+    }
+    return { ...page, validators };
+  }
+
+  /** A validator by operator or consensus address; VALIDATOR_NOT_FOUND if neither names one. */
+  async validator(address: string | Uint8Array): Promise<ValidatorReplyJson> {
+    return this.request('GET', `/v1/validators/${addressParam(address)}`);
+  }
+
+  /** The set that validated the latest block (and its header hash), and the set for the next block. */
+  validatorSet(): Promise<ValidatorSetJson> {
+    return this.request('GET', '/v1/validator-set');
+  }
+
+  /**
+   * A page of an account's delegations with their worth and pending rewards. One call looks at
+   * most 1,000 validators from `cursor`: follow `nextCursor` until it is null.
+   */
+  async delegations(address: string | Uint8Array, opts: PageOpts = {}): Promise<DelegationsPageJson> {
+    return this.request('GET', `/v1/accounts/${addressParam(address)}/delegations${pageQuery(opts)}`);
+  }
+
+  /** A page of an account's unbonding entries, by validator; paged like `delegations`. */
+  async unbondings(address: string | Uint8Array, opts: PageOpts = {}): Promise<UnbondingsPageJson> {
+    return this.request('GET', `/v1/accounts/${addressParam(address)}/unbondings${pageQuery(opts)}`);
+  }
+
   /** The API's OpenAPI document. */
   openApi(): Promise<Record<string, unknown>> {
     return this.request('GET', '/openapi.json');
@@ -319,6 +383,17 @@ function u32Param(n: number): string {
 
 function addressParam(value: string | Uint8Array): string {
   return typeof value === 'string' ? encodeURIComponent(value) : addressToString(value);
+}
+
+/** A page of a registry-ordered listing: start at registry index `cursor`, at most `limit` entries. */
+export type PageOpts = { cursor?: number; limit?: number };
+
+function pageQuery(opts: PageOpts): string {
+  const query = new URLSearchParams();
+  if (opts.cursor !== undefined) query.set('cursor', u32Param(opts.cursor));
+  if (opts.limit !== undefined) query.set('limit', u32Param(opts.limit));
+  const qs = query.toString();
+  return qs === '' ? '' : `?${qs}`;
 }
 
 function fullQuery(opts: { full?: boolean }): string {

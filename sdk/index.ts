@@ -5,6 +5,7 @@
 export * from './client.ts';
 export * from './transactions.ts';
 export * from './labelling.ts';
+export * from './staking.ts';
 export {
   TX_KIND,
   decodeSignedTx,
@@ -28,6 +29,11 @@ export {
   type LabellingBody,
   type NewItem,
   type TaskSpec,
+  STAKING_KIND,
+  MONIKER_BYTES_MAX,
+  parseStakingBody,
+  type SignedVote,
+  type StakingBody,
 } from '../runtime/index.ts';
 export {
   ADDRESS_HRP,

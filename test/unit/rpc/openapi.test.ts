@@ -25,6 +25,12 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/v1/tasks/{id}/rounds/{round}/assignments/{address}'],
   ['get', '/v1/annotators/{address}'],
   ['get', '/v1/annotators/{address}/assignments'],
+  ['get', '/v1/staking/params'],
+  ['get', '/v1/validators'],
+  ['get', '/v1/validators/{address}'],
+  ['get', '/v1/validator-set'],
+  ['get', '/v1/accounts/{address}/delegations'],
+  ['get', '/v1/accounts/{address}/unbondings'],
   ['get', '/openapi.json'],
 ];
 
@@ -69,6 +75,7 @@ t.test('the document parses and lists every route', async (t) => {
 
   const names = Object.keys(doc.components.schemas);
   const expected = ['Block', 'Tx', 'Receipt', 'Status', 'Account', 'StateProof', 'ErrorReply'];
+  expected.push('StakingParams', 'Validator', 'ValidatorReply', 'ValidatorsPage', 'SetMember', 'ValidatorSet', 'Delegation', 'DelegationsPage', 'Unbonding', 'UnbondingsPage');
   expected.push('LabellingParams', 'Task', 'TaskSpec', 'Item', 'ItemReply', 'ItemsPage', 'Round', 'Assignment', 'SeatAssignment', 'AnnotatorAssignments', 'Annotator');
   for (const name of expected) t.ok(names.includes(name), `components.schemas.${name}`);
   for (const ref of refs(doc)) {
