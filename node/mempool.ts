@@ -10,7 +10,7 @@
  * `futureTtlBlocks` blocks, so no one can fill the pool with transactions that never become ready.
  */
 import { ChainError, bytesToHex, type Logger } from '../lib/index.ts';
-import { decodeSignedTx, feeSponsor, isStakingBody, requiredFee, TxError, verifyTxSignature, type SignedTx } from '../runtime/index.ts';
+import { decodeSignedTx, feeSponsor, isPassportBody, isStakingBody, requiredFee, TxError, verifyTxSignature, type SignedTx } from '../runtime/index.ts';
 import type { Account, Params, StateReader } from '../state/index.ts';
 
 export type MempoolErrorType =
@@ -103,7 +103,7 @@ export class Mempool {
     const queue = this.senders.get(senderId);
     const waitingFees = queue?.fees ?? 0n;
     // A seat holder's label transactions are paid from the task's escrow: they need no balance.
-    const sponsored = tx.tx.body.kind !== 'transfer' && !isStakingBody(tx.tx.body) && this.deps.state !== undefined && feeSponsor(this.deps.state(), tx.senderAddress, tx.tx.body, fee) !== null;
+    const sponsored = tx.tx.body.kind !== 'transfer' && !isStakingBody(tx.tx.body) && !isPassportBody(tx.tx.body) && this.deps.state !== undefined && feeSponsor(this.deps.state(), tx.senderAddress, tx.tx.body, fee) !== null;
     const payerFee = sponsored ? 0n : fee;
     if (account.balance < waitingFees + payerFee) {
       throw new TxError(

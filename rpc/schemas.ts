@@ -6,7 +6,7 @@
  * rpc/views.ts has the matching TypeScript types.
  */
 import { U32_MAX } from '../lib/index.ts';
-import { LABELLING_KIND, STAKING_KIND } from '../runtime/index.ts';
+import { LABELLING_KIND, PASSPORT_KIND, STAKING_KIND } from '../runtime/index.ts';
 
 // --- Request patterns --------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ const Tx = {
     kind: {
       type: 'string',
       // Every kind the runtime decodes: a committed transaction of any kind must serialize.
-      enum: ['transfer', ...Object.keys(LABELLING_KIND), ...Object.keys(STAKING_KIND)],
+      enum: ['transfer', ...Object.keys(LABELLING_KIND), ...Object.keys(STAKING_KIND), ...Object.keys(PASSPORT_KIND)],
     },
     body: { anyOf: [{ $ref: 'TransferBody#' }, { type: 'object', additionalProperties: true, description: 'a labelling or staking body (docs/spec/labelling.md, docs/spec/staking.md §Transactions)' }] },
   }),

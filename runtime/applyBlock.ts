@@ -9,6 +9,7 @@ import { BLOCK_VERSION, type Header, type Receipt } from './block.ts';
 import { BlockError, type TxError } from './errors.ts';
 import { applyTx, endBlockReceipts, newFeeTally, type BlockEnv } from './applyTx.ts';
 import { labellingEndBlock } from './labelling/index.ts';
+import { passportEndBlock } from './passport/index.ts';
 import { stakingBeginBlock, stakingEndBlock } from './staking/index.ts';
 import { decodeSignedTx, type SignedTx } from './tx.ts';
 
@@ -42,6 +43,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
     decoded.push(signed);
   });
   receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
+  receipts.push(...endBlockReceipts(passportEndBlock(view, env)));
   // Fees and block rewards go to the validators by power (runtime/staking/rewards.ts).
   receipts.push(...endBlockReceipts(stakingEndBlock(view, env, fees)));
   return { receipts, decoded };
@@ -84,6 +86,7 @@ export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, e
     out.receipts.push(outcome.receipt);
   }
   out.receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
+  out.receipts.push(...endBlockReceipts(passportEndBlock(view, env)));
   out.receipts.push(...endBlockReceipts(stakingEndBlock(view, env, fees)));
   return out;
 }

@@ -15,6 +15,7 @@ import { loadAccount, loadSupply, saveAccount, saveSupply, type Params, type Sta
 import { EVENTS_PER_RECEIPT_MAX, RECEIPT_STATUS, ZERO_HASH, type ChainEvent, type Receipt } from './block.ts';
 import { chargeSponsor, executeLabelling, feeSponsor, loadLabellingParams } from './labelling/index.ts';
 import { executeStaking, isStakingBody, loadStakingParams } from './staking/index.ts';
+import { executePassport, isPassportBody, loadPassportParams } from './passport/index.ts';
 import { TxError, TxFailure, type TxRejectCode } from './errors.ts';
 import { verifyTxSignature, type SignedTx, type TransferBody } from './tx.ts';
 
@@ -77,7 +78,7 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   const fee = requiredFee(params, signed.bytes.length);
   if (tx.maxFee < fee) return reject('TX_FEE_TOO_LOW', `fee is ${fee}, maxFee is ${tx.maxFee}`);
   // An assigned annotator's label transactions are paid from the task's escrow, within the seat budget.
-  const sponsor = tx.body.kind === 'transfer' || isStakingBody(tx.body) ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
+  const sponsor = tx.body.kind === 'transfer' || isStakingBody(tx.body) || isPassportBody(tx.body) ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
   if (sponsor === null && sender.balance < fee) return reject('TX_CANNOT_PAY_FEE', `fee is ${fee}, balance is ${sender.balance}`);
 
   if (sponsor === null) saveAccount(view, signed.senderAddress, { balance: sender.balance - fee, nonce: sender.nonce + 1 });
@@ -151,3 +152,4 @@ function executeTransfer(view: StateView, from: Uint8Array, body: TransferBody):
     },
   ];
 }
+  if (isPassportBody(body)) return executePassport(view, signed.senderAddress, body, { height: env.height, params: loadPassportParams(view) });

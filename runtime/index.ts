@@ -5,3 +5,4 @@ export * from './applyTx.ts';
 export * from './applyBlock.ts';
 export * from './labelling/index.ts';
 export * from './staking/index.ts';
+export * from './passport/index.ts';

@@ -34,6 +34,21 @@ export const PREFIX = {
   labellingSchedule: 0x1a,
   answer: 0x1b,
   itemResult: 0x1c,
+  /**
+   * Data Passports and licences (runtime/passport; docs/spec/passport.md §State). STATE-BREAKING;
+   * 0x2b–0x2f stay reserved for it.
+   */
+  passportGlobal: 0x20,
+  passport: 0x21,
+  passportVersion: 0x22,
+  passportContributors: 0x23,
+  passportBuild: 0x24,
+  passportTally: 0x25,
+  passportTallyList: 0x26,
+  licenceOffer: 0x27,
+  licence: 0x28,
+  licenceHeld: 0x29,
+  passportIndex: 0x2a,
 } as const;
 
 export const PARAMS_KEY = concatBytes(Uint8Array.of(PREFIX.global), utf8ToBytes('params'));
