@@ -74,7 +74,7 @@ function u32Field(value: unknown, field: string, row: number): number {
 
 /**
  * The record a row stands for. `row` is the row's position in the file (0-based, for messages);
- * the record's own `index` must equal it, so that a dropped or reordered row fails here too.
+ * whether the record's `index` is that position is the verifier's check (it reports it apart).
  */
 export function rowToRecord(value: unknown, row: number): DatasetRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRow(row, 'not an object');
@@ -93,7 +93,6 @@ export function rowToRecord(value: unknown, row: number): DatasetRecord {
   if (confidenceQ16 > DATASET_Q16_ONE) throw badRow(row, 'confidenceQ16 is above 65536');
   if (o.confidence !== q16ToDecimal6(confidenceQ16)) throw badRow(row, `confidence ${String(o.confidence)} does not match confidenceQ16 ${confidenceQ16}`);
   const answers = u32Field(o.answers, 'answers', row);
-  if (index !== row) throw badRow(row, `index ${index} is not the row's position ${row} (a row was dropped, added or moved)`);
   return { index, itemHash: hexToBytes(o.itemHash), status, label, confidenceQ16, answers };
 }
 
@@ -309,7 +308,7 @@ export function parseManifest(json: unknown): ExportManifest {
 // ── the verifier's report ───────────────────────────────────────────────────────────────────────
 
 /** The checks `tagger verify` reports, in order. */
-export const VERIFY_CHECKS = ['file', 'record count', 'content root', 'header', 'commit', 'validator set', 'state proof', 'chain records', 'bnb checkpoint'] as const;
+export const VERIFY_CHECKS = ['file', 'record count', 'content root', 'header', 'validator set', 'commit', 'state proof', 'chain records', 'bnb checkpoint'] as const;
 export type VerifyCheckName = (typeof VERIFY_CHECKS)[number];
 
 /** ok: true matched, false did not, null not checked (and why, in detail). */
