@@ -68,6 +68,17 @@ export type NodeConfig = {
     syncRequestTimeoutMs: number;
   };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
+  /** Pruning and compaction (node/pruner.ts, docs/operators.md §Disk). */
+  storage: {
+    /** Heights whose blocks, commits, receipts and transactions are kept, counting the latest; 0: all (archive). */
+    retainBlocks: number;
+    /** Heights pruned per database batch. */
+    pruneBatchHeights: number;
+    /** Compact the pruned key ranges after this many pruned heights; 0: only when asked (admin). */
+    compactEveryHeights: number;
+  };
+  /** State snapshots (node/snapshot.ts): every `interval` heights into `<home>/snapshots/`; 0: off. */
+  snapshot: { interval: number; keep: number; chunkBytes: number };
 };
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -107,12 +118,18 @@ export const DEFAULT_CONFIG: NodeConfig = {
     syncRequestTimeoutMs: 10_000,
   },
   log: { level: 'info' },
+  storage: { retainBlocks: 0, pruneBatchHeights: 100, compactEveryHeights: 10_000 },
+  snapshot: { interval: 0, keep: 2, chunkBytes: 4 * 1024 * 1024 },
 };
+
+/** Smallest pruning window (`storage.retainBlocks`) other than 0. */
+export const RETAIN_BLOCKS_MIN = 10;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 type Spec =
-  | { kind: 'int'; min: number; max: number }
+  /** An integer from min to max; with `offZero`, 0 too (the setting is off). */
+  | { kind: 'int'; min: number; max: number; offZero?: true }
   | { kind: 'string'; re: RegExp }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'bool' }
@@ -167,6 +184,18 @@ const SPEC: Record<string, Record<string, Spec>> = {
     syncRequestTimeoutMs: { kind: 'int', min: 10, max: 600_000 },
   },
   log: { level: { kind: 'enum', values: LOG_LEVELS } },
+  storage: {
+    // The node reads back blocks a few heights behind its head (the next proposal's last commit,
+    // a stale engine's proposal), so a window keeps at least RETAIN_BLOCKS_MIN.
+    retainBlocks: { kind: 'int', min: RETAIN_BLOCKS_MIN, max: 0xffff_ffff, offZero: true },
+    pruneBatchHeights: { kind: 'int', min: 1, max: 10_000 },
+    compactEveryHeights: { kind: 'int', min: 0, max: 0xffff_ffff },
+  },
+  snapshot: {
+    interval: { kind: 'int', min: 0, max: 0xffff_ffff },
+    keep: { kind: 'int', min: 1, max: 1000 },
+    chunkBytes: { kind: 'int', min: 64 * 1024, max: 32 * 1024 * 1024 },
+  },
 };
 
 /** `*`, or an origin as a browser sends it: scheme, host, optional port, nothing after. */
@@ -183,8 +212,9 @@ function invalid(key: string, reason: string): ConfigError {
 function checkValue(key: string, spec: Spec, value: unknown): unknown {
   switch (spec.kind) {
     case 'int':
+      if (spec.offZero === true && value === 0) return value;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-        throw invalid(key, `must be an integer from ${spec.min} to ${spec.max}`);
+        throw invalid(key, `must be an integer from ${spec.min} to ${spec.max}${spec.offZero === true ? ', or 0 (off)' : ''}`);
       }
       return value;
     case 'string':
@@ -291,4 +321,6 @@ export const ENV_OVERRIDES: Record<string, string> = {
   TAGGER_HALT_HEIGHT: 'consensus.haltHeight',
   TAGGER_P2P_LISTEN: 'p2p.listen',
   TAGGER_P2P_BOOTSTRAP: 'p2p.bootstrap',
+  TAGGER_STORAGE_RETAIN_BLOCKS: 'storage.retainBlocks',
+  TAGGER_SNAPSHOT_INTERVAL: 'snapshot.interval',
 };

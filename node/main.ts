@@ -15,6 +15,7 @@ import {
   formatTag,
   isChainError,
   bytesToHex,
+  hexToBytes,
   parseTag,
 } from '../lib/index.ts';
 import { Keyring, MIN_SCRYPT_N, readPassword } from '../sdk/index.ts';
@@ -22,9 +23,13 @@ import { TaggerClient, buildTransfer, sendTx } from '../sdk/index.ts';
 import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from './config.ts';
 import { exists, homePaths, initHome } from './home.ts';
 import { TaggerNode } from './node.ts';
+import { ChainStore } from '../state/index.ts';
+import { assertEmptyHome, listSnapshots, pruneSnapshots, restoreSnapshot, snapshotStoreHead, snapshotsDir } from './snapshot.ts';
+import { parseGenesisJson } from '../genesis/index.ts';
 import { genesisAddAccount, genesisAddValidator, genesisInit, genesisValidate } from './genesisCommands.ts';
 import { TESTNET_BASE_PORT, createTestnet, loadTestnet, startTestnetNode, stopTestnetNodes, type RunningNode } from './testnet.ts';
 import { LABELLING_OPTIONS, cmdAnnotator, cmdDispute, cmdGold, cmdLabels, cmdTask, type CliContext } from './labellingCommands.ts';
+import { STAKING_OPTIONS, cmdStake, cmdValidator } from './stakingCommands.ts';
 import { EXPORT_OPTIONS, cmdExport, cmdVerify } from './exportCommands.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
@@ -41,6 +46,11 @@ Node:
                                                      run the node (creates a devnet home on first start)
   testnet  [--validators N] [--dir DIR] [--base-port P]
                                                      run N validators on 127.0.0.1 (default 4, ./testnet, 26700)
+Snapshots (docs/operators.md §Snapshots):
+  snapshot create [--home DIR]                        snapshot the latest block's state (node stopped)
+  snapshot list [--home DIR]                          heights of the snapshots in <home>/snapshots
+  snapshot restore --from SNAPSHOT_DIR [--trusted-hash HEX] [--home DIR]
+                                                     verify a snapshot and restore it into a new home
 Keys (encrypted; password from --password-file, TAGGER_PASSWORD or a prompt):
   keys add NAME | keys list | keys show NAME [--home DIR]
 Transactions:
@@ -59,6 +69,14 @@ Labelling (transactions take --from NAME [--max-fee TAG] [--node URL]; see docs/
   labels reveal --task ID --round R [--salts FILE]
   gold reveal --task ID --file gold-secrets.json
   dispute --task ID --item N --bond TAG
+Staking (transactions take --from NAME [--max-fee TAG] [--node URL]; see docs/cli.md):
+  validator create --self-stake TAG --moniker M [--commission-bps N] [--consensus-key HEX]
+                                                     register as a validator (key: the home's node key)
+  validator edit [--commission-bps N] [--moniker M] | validator unjail
+  validator show [ADDRESS] | validator list [--cursor N] [--limit N] | validator set
+  stake delegate|undelegate --validator ADDRESS --amount TAG
+  stake claim --validator ADDRESS                    pay pending rewards (and commission, as operator)
+  stake show [ADDRESS]                               delegations, pending rewards, unbonding
 Datasets (docs/spec/export.md):
   export --task ID | --passport ID [--version V] --format jsonl|csv|parquet --out FILE [--rpc URL]
   verify FILE --manifest FILE.manifest.json [--rpc URL]   exit 0 verified, 3 a check failed
@@ -91,9 +109,11 @@ const OPTIONS = {
   validators: { type: 'string' },
   dir: { type: 'string' },
   'base-port': { type: 'string' },
+  'trusted-hash': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...LABELLING_OPTIONS,
   ...EXPORT_OPTIONS,
+  ...STAKING_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -329,6 +349,40 @@ async function cmdQuery(args: string[], flags: Flags): Promise<void> {
   }
 }
 
+/** `tagger snapshot create | list | restore`. */
+async function cmdSnapshot(args: string[], flags: Flags): Promise<void> {
+  const home = homeOf(flags);
+  const paths = homePaths(home);
+  switch (args[0] ?? '') {
+    case 'create': {
+      const config = await loadConfig(home, flags);
+      const genesis = parseGenesisJson(await readFile(paths.genesis, 'utf8'));
+      const store = await ChainStore.open(paths.chainDb);
+      try {
+        const { dir, manifest } = await snapshotStoreHead(store, genesis.chainId, snapshotsDir(home), config.snapshot.chunkBytes);
+        const removed = await pruneSnapshots(snapshotsDir(home), config.snapshot.keep);
+        return print({ dir, height: manifest.height, blockHash: manifest.blockHash, stateRoot: manifest.stateRoot, entries: manifest.entries, chunks: manifest.chunks.length, removed });
+      } finally {
+        await store.close();
+      }
+    }
+    case 'list':
+      return print({ dir: snapshotsDir(home), heights: await listSnapshots(snapshotsDir(home)) });
+    case 'restore': {
+      if (flags.from === undefined) throw usage('snapshot restore needs --from SNAPSHOT_DIR');
+      const trusted = flags['trusted-hash'];
+      if (trusted !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(trusted)) throw usage('--trusted-hash must be a 32-byte block hash in hex');
+      if (!(await exists(paths.genesis))) throw usage(`${paths.genesis} is missing: put the chain's genesis.json (and config, node key) in the home first`);
+      await assertEmptyHome(home);
+      const config = await loadConfig(home, flags);
+      const log = pino({ level: config.log.level }, pino.destination(2));
+      return print(await restoreSnapshot({ home, from: resolve(flags.from), ...(trusted === undefined ? {} : { trustedHash: hexToBytes(trusted) }), log }));
+    }
+    default:
+      throw usage(`unknown snapshot command "${args[0] ?? ''}"`);
+  }
+}
+
 async function cmdGenesis(args: string[], flags: Flags): Promise<void> {
   const file = resolve(flags.file ?? homePaths(homeOf(flags)).genesis);
   const [sub, a, b, c] = args;
@@ -372,6 +426,8 @@ export async function main(argv: string[]): Promise<void> {
       return cmdQuery(rest, flags);
     case 'genesis':
       return cmdGenesis(rest, flags);
+    case 'snapshot':
+      return cmdSnapshot(rest, flags);
     case 'task':
       return cmdTask(cliContext(flags), rest, flags);
     case 'annotator':
@@ -382,6 +438,10 @@ export async function main(argv: string[]): Promise<void> {
       return cmdGold(cliContext(flags), rest, flags);
     case 'dispute':
       return cmdDispute(cliContext(flags), flags);
+    case 'validator':
+      return cmdValidator(cliContext(flags), rest, flags);
+    case 'stake':
+      return cmdStake(cliContext(flags), rest, flags);
     case 'export':
       return cmdExport(cliContext(flags), flags);
     case 'verify':

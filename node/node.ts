@@ -21,7 +21,7 @@ import {
   type ClockPort,
   type ConsensusEngine,
 } from '../consensus/index.ts';
-import { buildServer, type RpcDeps } from '../rpc/index.ts';
+import { buildServer, registerStorageAdminRoutes, type RpcDeps } from '../rpc/index.ts';
 import type { FastifyInstance } from 'fastify';
 import { BlockExecutor, type CommittedBlockInfo } from './blockExecutor.ts';
 import { BlockGate } from './blockGate.ts';
@@ -40,6 +40,7 @@ import {
 } from './p2p/index.ts';
 import { createRpcDeps } from './rpcDeps.ts';
 import { NodeOps } from './ops.ts';
+import { NodeStorage } from './storage.ts';
 import { ChainError } from '../lib/index.ts';
 
 export type NodeErrorType =
@@ -106,6 +107,8 @@ export class TaggerNode {
   readonly network: P2PNetwork | null;
   /** Metrics, the event-stream log and the admin listener (node/ops.ts). */
   readonly ops: NodeOps;
+  /** Pruning, compaction and snapshots (node/storage.ts). */
+  readonly storage: NodeStorage;
   private readonly net: Networked | null;
   private readonly config: NodeConfig;
   private readonly log: Logger;
@@ -138,6 +141,9 @@ export class TaggerNode {
     this.mode = parts.net === null ? 'solo' : 'bft';
     this.config = parts.config;
     this.log = parts.log;
+    this.storage = new NodeStorage(parts.config, { store: parts.store, chainId: parts.genesis.chainId, home: parts.paths.home, log: parts.log });
+    this.commitListeners.add((info) => this.storage.afterCommit(info.height));
+    if (parts.ops.admin !== null) registerStorageAdminRoutes(parts.ops.admin, this.storage);
   }
 
   static async open(opts: NodeOpts): Promise<TaggerNode> {
@@ -263,6 +269,7 @@ export class TaggerNode {
     if (this.net !== null) await this.net.follower.stop();
     await this.engine.stop();
     if (this.net !== null) await this.net.network.stop();
+    await this.storage.stop();
     await this.store.close();
     this.log.info({ height: this.store.head?.height }, 'Node stopped');
   }

@@ -3,7 +3,7 @@ import { assert, equalBytes } from '../lib/index.ts';
 import { ZERO_HASH, blockHash, decodeBlock, decodeReceipt, decodeReceipts, decodeSignedTx } from '../runtime/index.ts';
 import { loadAccount, type ChainStore } from '../state/index.ts';
 import { decodeCommit } from '../consensus/index.ts';
-import type { AccountView, BlockView, NodeStatus, RpcDeps, TxView } from '../rpc/index.ts';
+import { RpcError, type AccountView, type BlockView, type NodeStatus, type RpcDeps, type TxView } from '../rpc/index.ts';
 import type { Mempool } from './mempool.ts';
 
 export type RpcDepsParts = {
@@ -15,12 +15,20 @@ export type RpcDepsParts = {
   syncing: () => boolean;
 };
 
+/** A read below the store's earliest height (checked after the read: pruning may run meanwhile). */
+function pruned(what: 'block' | 'tx' | 'events', height: number, earliestHeight: number): RpcError {
+  return new RpcError({ code: 'PRUNED', what, height, earliestHeight }, `${what === 'tx' ? 'the transaction\'s block' : what === 'block' ? 'block' : 'the events of block'} ${height} was pruned: this node keeps heights from ${earliestHeight} (ask an archive node)`);
+}
+
 export function createRpcDeps(p: RpcDepsParts): RpcDeps {
   const { store, mempool } = p;
 
   async function blockByHeight(height: number): Promise<BlockView | undefined> {
     const bytes = await store.blockBytes(height);
-    if (bytes === undefined) return undefined;
+    if (bytes === undefined) {
+      if (height >= 1 && height < store.earliestHeight) throw pruned('block', height, store.earliestHeight);
+      return undefined;
+    }
     const block = decodeBlock(bytes);
     const commitBytes = await store.commitBytes(height);
     const hash = height === store.head?.height ? store.head.blockHash : undefined;
@@ -46,6 +54,7 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
         mempoolTxs: mempool.size,
         mempoolBytes: mempool.bytes,
         validatorAddress: p.validatorAddress,
+        earliestHeight: store.earliestHeight,
       };
     },
     submitTx(bytes: Uint8Array) {
@@ -65,7 +74,11 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
     async tx(hash: Uint8Array): Promise<TxView | undefined> {
       // The index entry holds this transaction's own encodings: no block or receipts to decode.
       const at = await store.txRecord(hash);
-      if (at === undefined) return undefined;
+      if (at === undefined) {
+        const height = await store.prunedTxHeight(hash);
+        if (height !== undefined) throw pruned('tx', height, store.earliestHeight);
+        return undefined;
+      }
       const tx = decodeSignedTx(at.txBytes);
       const receipt = decodeReceipt(at.receiptBytes);
       assert(equalBytes(tx.hash, hash) && equalBytes(receipt.txHash, hash), 'index points at the wrong transaction');
@@ -73,7 +86,10 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
     },
     async blockEvents(height: number) {
       const bytes = await store.receiptsBytes(height);
-      if (bytes === undefined) return undefined;
+      if (bytes === undefined) {
+        if (height >= 1 && height < store.earliestHeight) throw pruned('events', height, store.earliestHeight);
+        return undefined;
+      }
       // End-of-block events are the receipts with a zero transaction hash, after the transactions' own.
       return decodeReceipts(bytes).filter((r) => equalBytes(r.txHash, ZERO_HASH)).flatMap((r) => r.events);
     },

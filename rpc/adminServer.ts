@@ -49,3 +49,24 @@ export async function buildAdminServer(deps: AdminDeps, opts: AdminOpts): Promis
   app.get('/status', async (): Promise<StatusJson> => statusToJson(deps.status()));
   return app;
 }
+
+/** The node's storage operations the admin listener exposes (docs/operators.md §Disk). */
+export type StorageAdminDeps = {
+  /** Compacts the database's pruned key ranges. */
+  compact(): Promise<{ earliestHeight: number }>;
+  /** Writes a state snapshot of the latest block now. */
+  snapshot(): Promise<{ height: number; dir: string }>;
+};
+
+/**
+ * `POST /storage/compact` and `POST /storage/snapshot` on the admin listener (never the public
+ * RPC). Each answers when the work is done; a second request while one runs waits for it.
+ */
+export function registerStorageAdminRoutes(app: FastifyInstance, deps: StorageAdminDeps): void {
+  app.post('/storage/compact', async () => {
+    const startedMs = Date.now();
+    const { earliestHeight } = await deps.compact();
+    return { ok: true, earliestHeight, tookMs: Date.now() - startedMs };
+  });
+  app.post('/storage/snapshot', async () => ({ ok: true, ...(await deps.snapshot()) }));
+}

@@ -18,6 +18,8 @@ export type NodeStatus = {
   mempoolTxs: number;
   mempoolBytes: number;
   validatorAddress: Uint8Array | null;
+  /** The lowest height whose block, receipts and transactions the node keeps (pruning); absent: 1. */
+  earliestHeight?: number;
 };
 
 export type CommitSignature = { validator: Uint8Array; signature: Uint8Array };
@@ -48,6 +50,7 @@ export type RpcDeps = {
   /** Decodes, checks and adds a transaction to the mempool. Throws CodecError, TxError or MempoolError. */
   submitTx(bytes: Uint8Array): SubmitResult;
   account(address: Uint8Array): AccountView;
+  /** Blocks, transactions and events below the node's earliest height throw RpcError PRUNED. */
   blockByHeight(height: number): Promise<BlockView | undefined>;
   blockByHash(hash: Uint8Array): Promise<BlockView | undefined>;
   tx(hash: Uint8Array): Promise<TxView | undefined>;

@@ -18,6 +18,7 @@ export type RpcErrorType =
   | { code: 'STREAM_CURSOR_EXPIRED'; cursor: string; oldest: string | null }
   | { code: 'STREAM_CURSOR_AHEAD'; cursor: string; latest: string | null }
   | { code: 'STREAM_TOO_MANY_SUBSCRIBERS'; limit: number }
+  | { code: 'PRUNED'; what: 'block' | 'tx' | 'events'; height: number; earliestHeight: number }
   | { code: 'TX_NOT_FOUND'; hash: string }
   | { code: 'BLOCK_NOT_FOUND'; height: number | null; hash: string | null }
   | { code: 'TASK_NOT_FOUND'; task: number }
@@ -48,6 +49,7 @@ export const ERROR_STATUS_TABLE: ReadonlyArray<readonly [code: string, status: n
   ['STREAM_CURSOR_EXPIRED', 410],
   ['STREAM_CURSOR_AHEAD', 400],
   ['STREAM_TOO_MANY_SUBSCRIBERS', 503],
+  ['PRUNED', 410],
   ['TX_NOT_FOUND', 404],
   ['BLOCK_NOT_FOUND', 404],
   ['TASK_NOT_FOUND', 404],

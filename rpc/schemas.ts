@@ -210,6 +210,7 @@ const Status = {
     chainId: { type: 'string' },
     nodeId: { type: 'string' },
     latestHeight: u32,
+    earliestHeight: { ...u32, description: 'the lowest height whose block, receipts and transactions this node keeps; older ones answer 410 PRUNED' },
     latestBlockHash: hash,
     latestStateRoot: hash,
     latestTimeMs: timeMs,

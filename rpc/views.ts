@@ -18,6 +18,8 @@ export type StatusJson = {
   chainId: string;
   nodeId: string;
   latestHeight: number;
+  /** The lowest height whose block, receipts and transactions this node keeps (1 unless pruned or restored from a snapshot). */
+  earliestHeight: number;
   latestBlockHash: Hex;
   latestStateRoot: Hex;
   /** Decimal milliseconds since the Unix epoch. */
@@ -121,6 +123,7 @@ export function statusToJson(s: NodeStatus): StatusJson {
     chainId: s.chainId,
     nodeId: s.nodeId,
     latestHeight: s.height,
+    earliestHeight: s.earliestHeight ?? 1,
     latestBlockHash: hex(s.blockHash),
     latestStateRoot: hex(s.stateRoot),
     latestTimeMs: s.timeMs.toString(),

@@ -17,7 +17,9 @@ export type StoreErrorType =
   | { code: 'STORE_OPEN_FAILED'; dir: string; reason: string }
   | { code: 'STORE_NOT_INITIALIZED' }
   | { code: 'STORE_ALREADY_INITIALIZED' }
-  | { code: 'STORE_WRONG_HEIGHT'; expected: number; actual: number };
+  | { code: 'STORE_WRONG_HEIGHT'; expected: number; actual: number }
+  | { code: 'STORE_PRUNE_RANGE'; earliest: number; to: number; head: number }
+  | { code: 'STORE_NOT_EMPTY' };
 export class StoreError extends ChainError<StoreErrorType> {}
 
 export type Head = { height: number; blockHash: Uint8Array; stateRoot: Uint8Array; timeMs: bigint };
@@ -46,12 +48,27 @@ const P = {
   hash: 0x68, // 'h' + block hash → height
   tx: 0x74, // 't' + tx hash → [height, index, blockHash, txBytes, receiptBytes]
   meta: 0x6d, // 'm' + name
+  prunedTx: 0x78, // 'x' + tx hash → height (u32 BE) of a transaction whose block was pruned
 } as const;
 const HEAD_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('head'));
 const GENESIS_HASH_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('genesisHash'));
+/** The lowest height whose block, commit, receipts and transaction index are kept (absent: 1). */
+const EARLIEST_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('earliest'));
+
+/** The key ranges pruning deletes from: compacting them gives the space back (`compact`). */
+const PRUNED_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [P.block, P.block + 1],
+  [P.commit, P.commit + 1],
+  [P.receipts, P.receipts + 1],
+  [P.tx, P.tx + 1],
+];
+
+/** One pruned height: what the caller (which knows the block format) found in its block. */
+export type PrunedHeight = { height: number; txHashes: readonly Uint8Array[] };
 
 const withPrefix = (prefix: number, key: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(prefix), key);
 const heightKey = (prefix: number, height: number): Uint8Array => withPrefix(prefix, u32ToBytes(height));
+const readHeight = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
 
 function encodeHead(h: Head): Uint8Array {
   return encode([h.height, h.blockHash, h.stateRoot, amountToBytes(h.timeMs)]);
@@ -100,13 +117,15 @@ export class ChainStore {
   private currentTree: SparseMerkleTree;
   private currentHead: Head | null;
   private storedGenesisHash: Uint8Array | null;
+  private earliest: number;
 
-  private constructor(db: Level<Uint8Array, Uint8Array>, values: MapStateReader, tree: SparseMerkleTree, head: Head | null, genesisHash: Uint8Array | null) {
+  private constructor(db: Level<Uint8Array, Uint8Array>, values: MapStateReader, tree: SparseMerkleTree, head: Head | null, genesisHash: Uint8Array | null, earliest: number) {
     this.db = db;
     this.values = values;
     this.currentTree = tree;
     this.currentHead = head;
     this.storedGenesisHash = genesisHash;
+    this.earliest = earliest;
   }
 
   static async open(dir: string): Promise<ChainStore> {
@@ -142,7 +161,8 @@ export class ChainStore {
         );
       }
       const genesisHash = (await db.get(GENESIS_HASH_KEY)) ?? null;
-      return new ChainStore(db, values, tree, head, genesisHash === null ? null : new Uint8Array(genesisHash));
+      const earliest = await db.get(EARLIEST_KEY);
+      return new ChainStore(db, values, tree, head, genesisHash === null ? null : new Uint8Array(genesisHash), earliest === undefined ? 1 : readHeight(earliest));
     } catch (e: unknown) {
       await db.close();
       throw e;
@@ -166,6 +186,15 @@ export class ChainStore {
   /** The hash of the genesis this database was started from (see node/node.ts); null before genesis. */
   get genesisHash(): Uint8Array | null {
     return this.storedGenesisHash;
+  }
+
+  /**
+   * The lowest height whose block, commit, receipts and transaction index this database keeps: 1
+   * on an archive node, higher once pruning has run or when the node was restored from a snapshot.
+   * Heights below it are pruned (docs/spec/storage.md §Pruning).
+   */
+  get earliestHeight(): number {
+    return this.earliest;
   }
 
   /** Writes the genesis state as height 0, remembering which genesis it came from. */
@@ -199,6 +228,17 @@ export class ChainStore {
       if (value === null) batch.del(withPrefix(P.state, key));
       else batch.put(withPrefix(P.state, key), value);
     }
+    this.putBlock(batch, c);
+    batch.put(HEAD_KEY, encodeHead(next));
+    await batch.write({ sync: true });
+    this.values.apply(c.writes);
+    this.currentTree = c.tree;
+    this.currentHead = next;
+    return next;
+  }
+
+  /** The block, its commit, receipts and index entries (not its state writes) into `batch`. */
+  private putBlock(batch: ReturnType<Level<Uint8Array, Uint8Array>['batch']>, c: BlockCommit): void {
     batch.put(heightKey(P.block, c.height), c.blockBytes);
     batch.put(heightKey(P.commit, c.height), c.commitBytes);
     batch.put(heightKey(P.receipts, c.height), c.receiptsBytes);
@@ -207,12 +247,6 @@ export class ChainStore {
       const record: TxRecord = { height: c.height, index, blockHash: c.blockHash, txBytes: tx.bytes, receiptBytes: tx.receiptBytes };
       batch.put(withPrefix(P.tx, tx.hash), encodeTxRecord(record));
     });
-    batch.put(HEAD_KEY, encodeHead(next));
-    await batch.write({ sync: true });
-    this.values.apply(c.writes);
-    this.currentTree = c.tree;
-    this.currentHead = next;
-    return next;
   }
 
   async blockBytes(height: number): Promise<Uint8Array | undefined> {
@@ -227,9 +261,90 @@ export class ChainStore {
     return this.db.get(heightKey(P.receipts, height));
   }
 
+  /** The height of a committed block by its hash; kept for pruned blocks too (then below `earliestHeight`). */
   async heightByHash(hash: Uint8Array): Promise<number | undefined> {
     const bytes = await this.db.get(withPrefix(P.hash, hash));
-    return bytes === undefined ? undefined : new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+    return bytes === undefined ? undefined : readHeight(bytes);
+  }
+
+  /** The height of a committed transaction whose block was pruned; undefined for any other hash. */
+  async prunedTxHeight(hash: Uint8Array): Promise<number | undefined> {
+    const bytes = await this.db.get(withPrefix(P.prunedTx, hash));
+    return bytes === undefined ? undefined : readHeight(bytes);
+  }
+
+  /**
+   * Deletes the blocks, commits, receipts and transaction index entries of `heights` (which must be
+   * `earliestHeight`, `earliestHeight + 1`, … in order, below the head) and raises
+   * `earliestHeight` past them, in one batch. Each pruned transaction leaves its height under its
+   * hash, so that a lookup can say "pruned" rather than "not found"; the block hash index is kept for
+   * the same reason. The batch is not synced: lost in a crash, it is simply done again.
+   */
+  async prune(heights: readonly PrunedHeight[]): Promise<number> {
+    const head = this.currentHead;
+    if (head === null) throw new StoreError({ code: 'STORE_NOT_INITIALIZED' });
+    const to = this.earliest + heights.length;
+    if (to > head.height || heights.some((h, i) => h.height !== this.earliest + i)) {
+      throw new StoreError({ code: 'STORE_PRUNE_RANGE', earliest: this.earliest, to, head: head.height }, `cannot prune below ${to}: the store keeps ${this.earliest}..${head.height} and the head`);
+    }
+    if (heights.length === 0) return this.earliest;
+    const batch = this.db.batch();
+    for (const { height, txHashes } of heights) {
+      batch.del(heightKey(P.block, height));
+      batch.del(heightKey(P.commit, height));
+      batch.del(heightKey(P.receipts, height));
+      for (const hash of txHashes) {
+        batch.del(withPrefix(P.tx, hash));
+        batch.put(withPrefix(P.prunedTx, hash), u32ToBytes(height));
+      }
+    }
+    batch.put(EARLIEST_KEY, u32ToBytes(to));
+    await batch.write();
+    this.earliest = to;
+    return to;
+  }
+
+  /** Compacts the key ranges pruning deletes from, so LevelDB gives their space back. */
+  async compact(): Promise<void> {
+    // `level` is classic-level on Node, which has compactRange; its universal type does not declare it.
+    const db = this.db as unknown as { compactRange?: (start: Uint8Array, end: Uint8Array) => Promise<void> };
+    if (typeof db.compactRange !== 'function') return;
+    for (const [from, to] of PRUNED_RANGES) await db.compactRange.call(this.db, Uint8Array.of(from), Uint8Array.of(to));
+  }
+
+  /**
+   * Restoring from a snapshot, step 1 of 2, into an empty database: writes a batch of state entries.
+   * Without a head the database does not open (STORE_CORRUPT "state without a head") until
+   * `finishRestore` writes one, so a restore that stops half-way is never mistaken for a chain.
+   */
+  async restoreState(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Promise<void> {
+    if (this.currentHead !== null) throw new StoreError({ code: 'STORE_NOT_EMPTY' }, 'the database already holds a chain');
+    const batch = this.db.batch();
+    for (const [key, value] of entries) batch.put(withPrefix(P.state, key), value);
+    await batch.write();
+    this.values.apply(entries);
+  }
+
+  /**
+   * Restoring from a snapshot, step 2 of 2: stores the snapshot's block (with its commit, receipts
+   * and transaction index, as `commitBlock` does) and makes it the head, the earliest kept height and
+   * the genesis marker, in one synced batch. The caller has checked the state written by
+   * `restoreState` against `c.tree` and the block's header; the store checks it again when it next opens.
+   */
+  async finishRestore(c: BlockCommit, genesisHash: Uint8Array): Promise<Head> {
+    if (this.currentHead !== null) throw new StoreError({ code: 'STORE_NOT_EMPTY' }, 'the database already holds a chain');
+    const head: Head = { height: c.height, blockHash: c.blockHash, stateRoot: c.tree.root, timeMs: c.timeMs };
+    const batch = this.db.batch();
+    this.putBlock(batch, c);
+    batch.put(HEAD_KEY, encodeHead(head));
+    batch.put(GENESIS_HASH_KEY, genesisHash);
+    batch.put(EARLIEST_KEY, u32ToBytes(c.height));
+    await batch.write({ sync: true });
+    this.currentTree = c.tree;
+    this.currentHead = head;
+    this.storedGenesisHash = genesisHash;
+    this.earliest = c.height;
+    return head;
   }
 
   /**

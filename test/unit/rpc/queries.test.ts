@@ -26,6 +26,7 @@ t.test('GET /status', async (t) => {
     chainId: CHAIN_ID,
     nodeId: s.nodeId,
     latestHeight: 1,
+    earliestHeight: 1,
     latestBlockHash: '0x' + bytesToHex(block.hash),
     latestStateRoot: '0x' + bytesToHex(tree.root),
     latestTimeMs: block.block.header.timeMs.toString(),
