@@ -160,6 +160,19 @@ export class EvidencePool {
     return [...this.items.values()];
   }
 
+  /** The pooled evidence with its key, oldest first. */
+  entries(): Array<[string, DuplicateVoteEvidence]> {
+    return [...this.items.entries()];
+  }
+
+  hasKey(key: string): boolean {
+    return this.items.has(key);
+  }
+
+  remove(key: string): void {
+    this.items.delete(key);
+  }
+
   get size(): number {
     return this.items.size;
   }

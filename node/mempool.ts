@@ -47,6 +47,11 @@ export type MempoolDeps = {
   height(): number;
   /** Committed state, to see whether a label transaction's fee is sponsored by a task's escrow. */
   state?: () => StateReader;
+  /**
+   * Double-sign evidence pays no fee (docs/spec/staking.md §Evidence), so it is admitted only if it
+   * would be included on the committed state: null if so, else why not.
+   */
+  checkEvidence?: (tx: SignedTx) => string | null;
   log: Logger;
 };
 
@@ -89,7 +94,8 @@ export class Mempool {
     if (tx.tx.chainId !== this.deps.chainId) {
       throw new TxError({ code: 'TX_WRONG_CHAIN', detail: `expected chain id ${this.deps.chainId}` }, `TX_WRONG_CHAIN: expected chain id ${this.deps.chainId}`);
     }
-    const fee = requiredFee(params, tx.bytes.length);
+    const evidence = tx.tx.body.kind === 'evidence';
+    const fee = evidence ? 0n : requiredFee(params, tx.bytes.length);
     if (tx.tx.maxFee < fee) throw new TxError({ code: 'TX_FEE_TOO_LOW', detail: `fee is ${fee}` }, `TX_FEE_TOO_LOW: the fee for this transaction is ${fee} units, maxFee is ${tx.tx.maxFee}`);
     const account = this.deps.account(tx.senderAddress);
     if (tx.tx.nonce < account.nonce) {
@@ -119,6 +125,8 @@ export class Mempool {
     }
     // The signature before any eviction, and last among the checks: it is the most expensive.
     if (!verifyTxSignature(tx)) throw new TxError({ code: 'TX_BAD_SIGNATURE', detail: 'signature does not verify' }, 'TX_BAD_SIGNATURE: signature does not verify');
+    const refused = evidence ? (this.deps.checkEvidence?.(tx) ?? null) : null;
+    if (refused !== null) throw new TxError({ code: 'TX_EVIDENCE_REJECTED', detail: refused }, `TX_EVIDENCE_REJECTED: the evidence would not be included (${refused})`);
     this.makeRoom(tx, this.nextNonce(tx.senderAddress) === tx.tx.nonce);
 
     const entry: Entry = { tx, fee: payerFee, addedAt: this.deps.height() };

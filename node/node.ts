@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger as PinoLogger } from 'pino';
-import { addressToString, bytesToHex, equalBytes, sha256, type Logger } from '../lib/index.ts';
+import { addressToString, bytesToHex, concatBytes, equalBytes, sha256, utf8ToBytes, type Logger } from '../lib/index.ts';
 import { CHAIN_ID_KEY, ChainStore, StateView, loadAccount, loadValidatorSet } from '../state/index.ts';
 import { genesisHash, genesisToState, parseGenesisJson, type Genesis } from '../genesis/index.ts';
 import {
@@ -18,9 +18,12 @@ import {
   WAL_ROTATE_BYTES_DEFAULT,
   Wal,
   openWalFile,
+  signVote,
   type ClockPort,
   type ConsensusEngine,
+  type GossipPort,
 } from '../consensus/index.ts';
+import { checkEvidenceTx } from '../runtime/index.ts';
 import { buildServer, registerStorageAdminRoutes, type RpcDeps } from '../rpc/index.ts';
 import type { FastifyInstance } from 'fastify';
 import { BlockExecutor, type CommittedBlockInfo } from './blockExecutor.ts';
@@ -39,6 +42,7 @@ import {
   type P2PConfig,
 } from './p2p/index.ts';
 import { createRpcDeps } from './rpcDeps.ts';
+import { EvidenceReporter } from './evidenceReporter.ts';
 import { NodeOps } from './ops.ts';
 import { NodeStorage } from './storage.ts';
 import { ChainError } from '../lib/index.ts';
@@ -73,7 +77,7 @@ export type NodeOpts = { home: string; config: NodeConfig; log: PinoLogger; cloc
 export type NodeMode = 'solo' | 'bft';
 
 /** The parts a node running the BFT engine has on top of a solo node. */
-type Networked = { network: P2PNetwork; follower: ChainFollower; gossip: ConsensusGossip; evidence: EvidencePool };
+type Networked = { network: P2PNetwork; follower: ChainFollower; gossip: ConsensusGossip; evidence: EvidencePool; reporter: EvidenceReporter };
 
 /** Blocks per sync request: half the server's cap, so two requests in flight fit its byte budget. */
 const SYNC_BATCH = 128;
@@ -170,6 +174,11 @@ export class TaggerNode {
         account: (address) => loadAccount(store.state, address),
         state: () => store.state,
         height: () => store.head?.height ?? 0,
+        checkEvidence: (tx) => {
+          const head = store.head;
+          const env = { chainId: genesis.chainId, height: (head?.height ?? 0) + 1, timeMs: head?.timeMs ?? genesis.genesisTimeMs, proposer: key.address, seed: new Uint8Array(32), verifySignatures: false };
+          return checkEvidenceTx(store.state, tx, env);
+        },
         log: log.child({ module: 'mempool' }),
       });
       const executor: BlockExecutor = new BlockExecutor({
@@ -185,7 +194,7 @@ export class TaggerNode {
       let engine: ConsensusEngine;
       let net: Networked | null = null;
       if (bft) {
-        const built = await openBft({ opts, paths, genesis, store, mempool, executor, signer, clock, log });
+        const built = await openBft({ opts, paths, genesis, store, mempool, executor, signer, key, clock, log });
         engine = built.engine;
         net = built.net;
       } else {
@@ -215,6 +224,8 @@ export class TaggerNode {
       const server = await buildServer(deps, { ...ops.rpcOpts(), logger: opts.log.child({ module: 'rpc' }) });
       node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, net, ops, config: opts.config, log });
       node.onCommit((info) => ops.recordCommit(info));
+      const reporter = net?.reporter;
+      if (reporter !== undefined) node.onCommit(() => reporter.onCommit());
       return node;
     } catch (e: unknown) {
       await store.close();
@@ -324,6 +335,7 @@ type BftParts = {
   mempool: Mempool;
   executor: BlockExecutor;
   signer: Signer;
+  key: NodeKey;
   clock: ClockPort;
   log: Logger;
 };
@@ -358,6 +370,20 @@ async function openBft(p: BftParts): Promise<{ engine: BftEngine; net: Networked
     },
   );
   const gossip = new ConsensusGossip(network, log.child({ module: 'gossip' }));
+  const reporter = new EvidenceReporter({
+    chainId,
+    pool: evidence,
+    key: p.key,
+    state: () => store.state,
+    head: () => store.head ?? { height: 0, timeMs: genesis.genesisTimeMs },
+    nextNonce: (address) => p.mempool.nextNonce(address),
+    inMempool: (hash) => p.mempool.has(hash),
+    submit: (bytes) => {
+      if (!p.mempool.add(bytes).duplicate) gossip.broadcastTx(bytes);
+    },
+    log: log.child({ module: 'evidence' }),
+  });
+  const doubleSignAt = Number(process.env.TAGGER_TEST_DOUBLE_SIGN_HEIGHT ?? 0);
   const wal = await Wal.open(await openWalFile(p.paths.consensusWal), { rotateBytes: WAL_ROTATE_BYTES_DEFAULT }, log.child({ module: 'wal' }));
   const engine = new BftEngine(
     {
@@ -371,7 +397,7 @@ async function openBft(p: BftParts): Promise<{ engine: BftEngine; net: Networked
       blocks: gate,
       signer: p.signer,
       clock: p.clock,
-      gossip,
+      gossip: doubleSignAt > 0 ? doubleSigningGossip(gossip, chainId, p.key, doubleSignAt, log) : gossip,
       evidence: { addEvidence: (e) => void evidence.addEvidence(e) },
       wal,
       log: log.child({ module: 'consensus' }),
@@ -393,7 +419,30 @@ async function openBft(p: BftParts): Promise<{ engine: BftEngine; net: Networked
   );
   const set = gate.validatorsAt(gate.lastCommitted().height + 1);
   log.info({ peerId: identity.peerId, validators: set.length, isValidator: set.some((v) => equalBytes(v.address, p.signer.address)) }, 'Running the BFT engine');
-  return { engine, net: { network, follower, gossip, evidence } };
+  return { engine, net: { network, follower, gossip, evidence, reporter } };
+}
+
+/**
+ * TEST HOOK (`TAGGER_TEST_DOUBLE_SIGN_HEIGHT=H`): makes this validator misbehave on purpose. With its
+ * own prevote at height H it also sends a second prevote for another block at the same height and
+ * round, signed with the node key directly, past the signer's guard. Used by the end-to-end test
+ * that shows a double signer is slashed and tombstoned; never set it on a real validator.
+ */
+function doubleSigningGossip(gossip: ConsensusGossip, chainId: string, key: NodeKey, height: number, log: Logger): GossipPort {
+  log.warn({ height }, 'TEST HOOK: this validator will double-sign at the given height');
+  let done = false;
+  return {
+    broadcastProposal: (m) => gossip.broadcastProposal(m),
+    broadcastEvidence: (e) => gossip.broadcastEvidence(e),
+    broadcastVote: (m) => {
+      gossip.broadcastVote(m);
+      if (done || m.vote.height !== height || m.vote.type !== 1 || !equalBytes(m.vote.validator, key.address)) return;
+      done = true;
+      const vote = { ...m.vote, blockHash: sha256(concatBytes(m.vote.blockHash, utf8ToBytes('conflicting'))) };
+      gossip.broadcastVote({ vote, signature: signVote(chainId, vote, key.secretKey) });
+      log.warn({ height, round: vote.round }, 'TEST HOOK: sent a conflicting prevote');
+    },
+  };
 }
 
 /** On first start writes the genesis state; afterwards checks the store belongs to this genesis. */

@@ -161,8 +161,8 @@ export type RunningNode = { node: TestnetNode; child: ChildProcess; rpcUrl: stri
  * Starts one `tagger start` process for a testnet home; its log (stderr) is copied to
  * `<home>/node.log`. Resolves once the node serves RPC.
  */
-export async function startTestnetNode(node: TestnetNode, extraArgs: string[] = []): Promise<RunningNode> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--home', node.home, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startTestnetNode(node: TestnetNode, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningNode> {
+  const child = spawn(process.execPath, [MAIN, 'start', '--home', node.home, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const logFile = createWriteStream(join(node.home, 'node.log'), { flags: 'a' });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
     logFile.end();

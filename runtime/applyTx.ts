@@ -11,7 +11,7 @@
  * Fees are tallied and paid out once per block by `settleFees` (the proposer's share, the burn).
  */
 import { addressToString } from '../lib/index.ts';
-import { loadAccount, loadSupply, saveAccount, saveSupply, type Params, type StateView } from '../state/index.ts';
+import { StateView, loadAccount, loadSupply, saveAccount, saveSupply, type Params, type StateReader } from '../state/index.ts';
 import { EVENTS_PER_RECEIPT_MAX, RECEIPT_STATUS, ZERO_HASH, type ChainEvent, type Receipt } from './block.ts';
 import { chargeSponsor, executeLabelling, feeSponsor, loadLabellingParams } from './labelling/index.ts';
 import { executeStaking, isStakingBody, loadStakingParams } from './staking/index.ts';
@@ -75,6 +75,7 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   if (env.verifySignatures && !verifyTxSignature(signed)) return reject('TX_BAD_SIGNATURE', 'signature does not verify');
   const sender = loadAccount(view, signed.senderAddress);
   if (tx.nonce !== sender.nonce) return reject('TX_BAD_NONCE', `expected nonce ${sender.nonce}, got ${tx.nonce}`);
+  if (tx.body.kind === 'evidence') return applyEvidenceTx(view, signed, env);
   const fee = requiredFee(params, signed.bytes.length);
   if (tx.maxFee < fee) return reject('TX_FEE_TOO_LOW', `fee is ${fee}, maxFee is ${tx.maxFee}`);
   // An assigned annotator's label transactions are paid from the task's escrow, within the seat budget.
@@ -101,6 +102,36 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   return { ok: true, receipt: { txHash: signed.hash, status: RECEIPT_STATUS.ok, code: '', fee, events } };
 }
 
+/**
+ * Double-sign evidence pays no fee, so that any node can report what it saw without holding TAG,
+ * and is all or nothing: evidence that does not verify (bad signature, expired, already punished…)
+ * is rejected — never included, the nonce unchanged — so free transactions cannot fill blocks
+ * with failures. Valid evidence advances the reporter's nonce and slashes (docs/spec/staking.md).
+ */
+function applyEvidenceTx(view: StateView, signed: SignedTx, env: BlockEnv): TxOutcome {
+  const child = view.fork();
+  let events: ChainEvent[];
+  try {
+    events = executeBody(child, signed, env);
+  } catch (e: unknown) {
+    if (!(e instanceof TxFailure)) throw e;
+    return reject('TX_EVIDENCE_REJECTED', e.code);
+  }
+  child.commit();
+  const sender = loadAccount(view, signed.senderAddress);
+  saveAccount(view, signed.senderAddress, { ...sender, nonce: sender.nonce + 1 });
+  return { ok: true, receipt: { txHash: signed.hash, status: RECEIPT_STATUS.ok, code: '', fee: 0n, events } };
+}
+
+/**
+ * Whether an evidence transaction would be included on top of `state` in a block at `env.height`
+ * (the mempool's door check): null if so, else the failure code. Reads only.
+ */
+export function checkEvidenceTx(state: StateReader, signed: SignedTx, env: BlockEnv): string | null {
+  const outcome = applyEvidenceTx(new StateView(state), signed, env);
+  return outcome.ok ? null : outcome.error.type.detail;
+}
+
 /** Splits the fee: `feeBurnPercent` is burned, the rest goes to the block's proposer. */
 function chargeFee(fees: FeeTally, payer: Uint8Array, fee: bigint, params: Params): ChainEvent {
   const burned = (fee * BigInt(params.feeBurnPercent)) / 100n;
@@ -122,6 +153,7 @@ function executeBody(view: StateView, signed: SignedTx, env: BlockEnv): ChainEve
   if (isStakingBody(body)) {
     return executeStaking(view, signed.senderAddress, body, { chainId: env.chainId, height: env.height, timeMs: env.timeMs, params: loadStakingParams(view) });
   }
+  if (isPassportBody(body)) return executePassport(view, signed.senderAddress, body, { height: env.height, params: loadPassportParams(view) });
   return executeLabelling(view, signed.senderAddress, body, { height: env.height, params: loadLabellingParams(view) });
 }
 
@@ -152,4 +184,3 @@ function executeTransfer(view: StateView, from: Uint8Array, body: TransferBody):
     },
   ];
 }
-  if (isPassportBody(body)) return executePassport(view, signed.senderAddress, body, { height: env.height, params: loadPassportParams(view) });

@@ -8,7 +8,9 @@ export type TxRejectCode =
   | 'TX_BAD_SIGNATURE'
   | 'TX_BAD_NONCE'
   | 'TX_FEE_TOO_LOW'
-  | 'TX_CANNOT_PAY_FEE';
+  | 'TX_CANNOT_PAY_FEE'
+  /** Evidence that does not verify (docs/spec/staking.md §Evidence): free evidence is all or nothing. */
+  | 'TX_EVIDENCE_REJECTED';
 
 export type TxErrorType = { code: TxRejectCode; detail: string };
 export class TxError extends ChainError<TxErrorType> {}

@@ -5,10 +5,11 @@
  */
 import t from 'tap';
 import { addressToString, sha256, utf8ToBytes } from '../../../lib/index.ts';
-import { RECEIPT_STATUS, loadSigningInfo, loadUnbonding, type SignedVote } from '../../../runtime/index.ts';
-import { DEFAULT_PARAMS } from '../../../state/index.ts';
+import { RECEIPT_STATUS, checkEvidenceTx, loadSigningInfo, loadUnbonding, signTx, type SignedTx, type SignedVote, type StakingBody } from '../../../runtime/index.ts';
+import { DEFAULT_PARAMS, loadAccount } from '../../../state/index.ts';
 import { VOTE_TYPE } from '../../../consensus/index.ts';
 import { numberedKey } from '../../utils/chain.ts';
+import { TEST_CHAIN_ID } from '../../utils/factories.ts';
 import { StakingChain, TAG, census } from './harness.ts';
 
 const A = numberedKey(9100);
@@ -20,8 +21,21 @@ const reporter = numberedKey(9112);
 const noFees = { ...DEFAULT_PARAMS, baseFee: 0n, perByteFee: 0n };
 const hash = (s: string): Uint8Array => sha256(utf8ToBytes(s));
 
+/**
+ * Reports `a`/`b` in the next block. Evidence is free and all or nothing: refused evidence is left
+ * out of the block (the block still happens) and its code comes back with no events; accepted
+ * evidence comes back as its receipt, with no fee event.
+ */
 function evidence(chain: StakingChain, a: SignedVote, b: SignedVote): { code: string; events: Array<{ type: string; attributes: Array<readonly [string, string]> }> } {
-  return chain.send(reporter, { kind: 'evidence', voteA: a, voteB: b });
+  const tx = chain.tx(reporter, { kind: 'evidence', voteA: a, voteB: b }, 0n);
+  const env = { chainId: TEST_CHAIN_ID, height: chain.height + 1, timeMs: chain.timeMs + chain.blockTimeMs, proposer: A.address, seed: new Uint8Array(32), verifySignatures: true };
+  const refused = checkEvidenceTx(chain.state, tx, env);
+  if (refused !== null) {
+    chain.block();
+    return { code: refused, events: [] };
+  }
+  const r = chain.block([tx])[0]!;
+  return { code: r.code, events: r.events };
 }
 
 t.test('double sign: slashes 5 % of the power at the offence — delegators and later unbonding included — and tombstones', async (t) => {
@@ -37,8 +51,8 @@ t.test('double sign: slashes 5 % of the power at the offence — delegators and 
   const supplyBefore = census(chain.state).supply;
   const r = evidence(chain, chain.vote(A, offence, hash('x')), chain.vote(A, offence, hash('y'))); // 9
   t.equal(r.code, '', 'accepted');
-  t.same(r.events.slice(1).map((e) => e.type), ['validator_slashed', 'validator_tombstoned']);
-  const slashed = Object.fromEntries(r.events[1]?.attributes ?? []);
+  t.same(r.events.map((e) => e.type), ['validator_slashed', 'validator_tombstoned'], 'no fee event: evidence is free');
+  const slashed = Object.fromEntries(r.events[0]?.attributes ?? []);
   t.equal(slashed['amount'], (10n * TAG).toString(), '5 % of the power at the offence (200 TAG)');
   t.equal(slashed['fromUnbonding'], (2n * TAG).toString(), '5 % of the unbonding created after the offence');
   t.equal(slashed['reason'], 'double_sign');
@@ -86,7 +100,7 @@ t.test('evidence that does not prove a double sign is rejected with its reason',
   ];
   for (const [name, a, b, code] of cases) {
     const r = evidence(chain, a, b);
-    t.same([r.code, r.events.length], [code, 1], `${name}: ${code}, only the fee event`);
+    t.same([r.code, r.events.length], [code, 0], `${name}: ${code}, refused and left out of the block`);
   }
   t.equal(chain.validator(A).tombstoned, false, 'nothing was slashed');
   t.equal(evidence(chain, chain.vote(A, h, x, { type: VOTE_TYPE.prevote }), chain.vote(A, h, new Uint8Array(0), { type: VOTE_TYPE.prevote })).code, '', 'a prevote for a block and one for nil is a double sign');
@@ -141,4 +155,28 @@ t.test('downtime: missing more than the window allows slashes 1 % and jails; unj
   chain.advanceTo(40);
   t.ok(chain.activeSet().includes(Buffer.from(C.address).toString('hex')), 'back in the set at the next epoch boundary');
   t.equal(loadUnbonding(chain.state, C.address, C.address).length, 0);
+});
+
+t.test('evidence is free and all or nothing: a reporter without TAG reports; refused evidence never enters a block', async (t) => {
+  const broke = numberedKey(9113);
+  const chain = new StakingChain({ validators: [A, B], accounts: [reporter] });
+  chain.advanceTo(3);
+  t.equal(chain.balance(broke), 0n, 'the reporter holds no TAG');
+  const report = (body: StakingBody): SignedTx => signTx({ chainId: TEST_CHAIN_ID, sender: broke.publicKey, nonce: 0, maxFee: 0n, body }, broke.secretKey);
+  const bad = report({ kind: 'evidence', voteA: chain.vote(A, 2, hash('x')), voteB: chain.vote(B, 2, hash('y')) });
+  let invalid: unknown = null;
+  try {
+    chain.block([bad]);
+  } catch (e: unknown) {
+    invalid = e;
+  }
+  t.match(invalid, { type: { code: 'BLOCK_TX_REJECTED', reason: 'TX_EVIDENCE_REJECTED', detail: 'EVIDENCE_VOTES_MISMATCH' } }, 'a block carrying refused evidence is invalid');
+  chain.height--; // the failed block did not happen (the harness counted it)
+  chain.timeMs -= chain.blockTimeMs;
+  t.equal(loadAccount(chain.state, broke.address).nonce, 0, 'and the nonce is unchanged');
+  const good = report({ kind: 'evidence', voteA: chain.vote(A, 2, hash('x')), voteB: chain.vote(A, 2, hash('y')) });
+  const [r] = chain.block([good]);
+  t.same([r?.status, r?.fee, r?.events[0]?.type], [RECEIPT_STATUS.ok, 0n, 'validator_slashed'], 'valid evidence: ok, no fee');
+  t.equal(loadAccount(chain.state, broke.address).nonce, 1, 'the reporter’s nonce advanced');
+  t.equal(chain.balance(broke), 0n, 'it still holds nothing: the report cost it nothing');
 });
