@@ -150,23 +150,22 @@ export function validateValidatorSet(set: BridgeValidatorSet): void {
   if (total >= 2n ** 128n) throw invalid('total power too large');
 }
 
-/** keccak256(abi.encode(VALIDATOR_SET_TYPE, id, signers, powers)): two dynamic arrays after two words. */
+/**
+ * keccak256(abi.encode(VALIDATOR_SET_TYPE, id, signers, powers)): two words, two offsets, then the two
+ * dynamic arrays (length word, elements). Like abi.encode it hashes any set, valid or not.
+ */
 export function validatorSetHash(set: BridgeValidatorSet): Uint8Array {
-  const n = set.signers.length;
-  if (set.powers.length !== n) {
-    throw new BridgeError({ code: 'BRIDGE_VALIDATOR_SET_INVALID', reason: 'length mismatch' }, 'signers and powers differ in length');
-  }
   const signersOffset = 4n * 32n;
-  const powersOffset = signersOffset + 32n * BigInt(1 + n);
+  const powersOffset = signersOffset + 32n * BigInt(1 + set.signers.length);
   return keccak256(
     concatBytes(
       VALIDATOR_SET_TYPE,
       uintWord('id', set.id, U64_MAX),
       uintWord('offset', signersOffset),
       uintWord('offset', powersOffset),
-      uintWord('length', BigInt(n)),
+      uintWord('length', BigInt(set.signers.length)),
       ...set.signers.map((s) => addressWord('signer', s)),
-      uintWord('length', BigInt(n)),
+      uintWord('length', BigInt(set.powers.length)),
       ...set.powers.map((p) => uintWord('power', p)),
     ),
   );
