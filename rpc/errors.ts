@@ -26,7 +26,11 @@ export type RpcErrorType =
   | { code: 'ROUND_NOT_FOUND'; task: number; round: number }
   | { code: 'ASSIGNMENT_NOT_FOUND'; task: number; round: number; annotator: string }
   | { code: 'ANNOTATOR_NOT_FOUND'; annotator: string }
-  | { code: 'VALIDATOR_NOT_FOUND'; validator: string };
+  | { code: 'VALIDATOR_NOT_FOUND'; validator: string }
+  | { code: 'PASSPORT_NOT_FOUND'; passport: number }
+  | { code: 'PASSPORT_VERSION_NOT_FOUND'; passport: number; version: number }
+  | { code: 'OFFER_NOT_FOUND'; offer: number }
+  | { code: 'LICENCE_NOT_FOUND'; licence: number };
 export type RpcErrorCode = RpcErrorType['code'];
 export class RpcError extends ChainError<RpcErrorType> {}
 
@@ -58,6 +62,10 @@ export const ERROR_STATUS_TABLE: ReadonlyArray<readonly [code: string, status: n
   ['ASSIGNMENT_NOT_FOUND', 404],
   ['ANNOTATOR_NOT_FOUND', 404],
   ['VALIDATOR_NOT_FOUND', 404],
+  ['PASSPORT_NOT_FOUND', 404],
+  ['PASSPORT_VERSION_NOT_FOUND', 404],
+  ['OFFER_NOT_FOUND', 404],
+  ['LICENCE_NOT_FOUND', 404],
   ['MEMPOOL_FULL', 503],
   ['MEMPOOL_SENDER_FULL', 503],
   ['MEMPOOL_*', 400],

@@ -31,6 +31,18 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/v1/validator-set'],
   ['get', '/v1/accounts/{address}/delegations'],
   ['get', '/v1/accounts/{address}/unbondings'],
+  ['get', '/v1/passports/{id}'],
+  ['get', '/v1/passports/{id}/versions'],
+  ['get', '/v1/passports/{id}/versions/{version}'],
+  ['get', '/v1/passports/{id}/versions/{version}/contributors'],
+  ['get', '/v1/accounts/{address}/passports'],
+  ['get', '/v1/tasks/{id}/passports'],
+  ['get', '/v1/passports/{id}/offers'],
+  ['get', '/v1/offers/{id}'],
+  ['get', '/v1/licences/{id}'],
+  ['get', '/v1/passports/{id}/licences'],
+  ['get', '/v1/accounts/{address}/licences'],
+  ['get', '/v1/passports/{id}/licensed/{address}'],
   ['get', '/openapi.json'],
 ];
 
