@@ -9,7 +9,7 @@
 import { assert } from './assert.ts';
 import { concatBytes } from './bytes.ts';
 import { Reader, U32_MAX, decodeCanonical, encode } from './codec.ts';
-import { HASH_BYTES, sha256 } from './crypto.ts';
+import { HASH_BYTES, sha256, sha256Latin1 } from './crypto.ts';
 import { ChainError } from './errors.ts';
 import { merkleProof, merkleRoot, verifyMerkleProof } from './merkle.ts';
 
@@ -60,10 +60,50 @@ export function checkDatasetRecord(r: DatasetRecord): void {
   if (!isU32(r.answers)) throw badRecord('answers', 'is not a u32');
 }
 
-/** `encode([index, itemHash, status, label + 1, confidenceQ16, answers])`; "none" (-1) is stored as 0. */
+/**
+ * `encode([index, itemHash, status, label + 1, confidenceQ16, answers])`; "none" (-1) is stored as 0.
+ * Written directly in MessagePack (a fixarray of 6, shortest unsigned ints, bin8 for the hash): the
+ * bytes are exactly lib/codec.ts `encode`'s (test/unit/dataset.test.ts checks it), at a tenth of
+ * the cost, since export and verify encode every record of a dataset.
+ */
 export function encodeDatasetRecord(r: DatasetRecord): Uint8Array {
   checkDatasetRecord(r);
-  return encode([r.index, r.itemHash, r.status, r.label + 1, r.confidenceQ16, r.answers]);
+  const out = new Uint8Array(1 + 5 + 34 + 5 + 5 + 5 + 5);
+  out[0] = 0x96;
+  let at = writeUint(out, 1, r.index);
+  out[at] = 0xc4;
+  out[at + 1] = HASH_BYTES;
+  out.set(r.itemHash, at + 2);
+  at = writeUint(out, at + 2 + HASH_BYTES, r.status);
+  at = writeUint(out, at, r.label + 1);
+  at = writeUint(out, at, r.confidenceQ16);
+  at = writeUint(out, at, r.answers);
+  return out.slice(0, at);
+}
+
+/** A u32 in MessagePack's shortest unsigned form at `at`; returns the next offset. */
+function writeUint(out: Uint8Array, at: number, n: number): number {
+  if (n < 0x80) {
+    out[at] = n;
+    return at + 1;
+  }
+  if (n < 0x100) {
+    out[at] = 0xcc;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = 0xcd;
+    out[at + 1] = n >>> 8;
+    out[at + 2] = n & 0xff;
+    return at + 3;
+  }
+  out[at] = 0xce;
+  out[at + 1] = n >>> 24;
+  out[at + 2] = (n >>> 16) & 0xff;
+  out[at + 3] = (n >>> 8) & 0xff;
+  out[at + 4] = n & 0xff;
+  return at + 5;
 }
 
 export function decodeDatasetRecord(bytes: Uint8Array): DatasetRecord {
@@ -109,8 +149,35 @@ export function verifyDatasetRecord(root: Uint8Array, record: DatasetRecord, cou
 }
 
 const LEAF = Uint8Array.of(0);
-const NODE = Uint8Array.of(1);
 const EMPTY_ROOT = sha256(new Uint8Array(0));
+
+/**
+ * SHA-256 through `sha256Latin1` (no Buffer per call, about 3× faster than `sha256` on these short
+ * inputs), copied into fresh bytes. The builder hashes about two inputs per record.
+ */
+function hash(data: Uint8Array): Uint8Array {
+  const s = sha256Latin1(data);
+  const out = new Uint8Array(HASH_BYTES);
+  for (let i = 0; i < HASH_BYTES; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Reused input buffers: H(0x00 ‖ leaf) for leaves up to 255 bytes, H(0x01 ‖ left ‖ right). */
+const LEAF_INPUT = new Uint8Array(256);
+const NODE_INPUT = new Uint8Array(1 + 2 * HASH_BYTES);
+NODE_INPUT[0] = 1;
+
+function leafHash(leaf: Uint8Array): Uint8Array {
+  if (leaf.length >= LEAF_INPUT.length) return hash(concatBytes(LEAF, leaf));
+  LEAF_INPUT.set(leaf, 1);
+  return hash(LEAF_INPUT.subarray(0, 1 + leaf.length));
+}
+
+function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_BYTES);
+  return hash(NODE_INPUT);
+}
 
 /** A builder's persistent form: the leaf count and the perfect-subtree roots, largest first. */
 export type DatasetRootBuilderState = { count: number; stack: Uint8Array[] };
@@ -136,12 +203,10 @@ export class DatasetRootBuilder {
   /** Adds the next leaf (an encoded dataset record). */
   push(recordBytes: Uint8Array): void {
     assert(this.n < DATASET_RECORDS_MAX, 'DatasetRootBuilder: more than 2^32-1 leaves');
-    let hash = sha256(concatBytes(LEAF, recordBytes));
+    let h = leafHash(recordBytes);
     // Each trailing one bit of the old count is a subtree of the same size as the running one.
-    for (let c = this.n; c % 2 === 1; c = (c - 1) / 2) {
-      hash = sha256(concatBytes(NODE, this.stack.pop() as Uint8Array, hash));
-    }
-    this.stack.push(hash);
+    for (let c = this.n; c % 2 === 1; c = (c - 1) / 2) h = nodeHash(this.stack.pop() as Uint8Array, h);
+    this.stack.push(h);
     this.n += 1;
   }
 
@@ -158,7 +223,7 @@ export class DatasetRootBuilder {
   root(): Uint8Array {
     if (this.stack.length === 0) return EMPTY_ROOT.slice();
     let acc = this.stack[this.stack.length - 1] as Uint8Array;
-    for (let i = this.stack.length - 2; i >= 0; i--) acc = sha256(concatBytes(NODE, this.stack[i] as Uint8Array, acc));
+    for (let i = this.stack.length - 2; i >= 0; i--) acc = nodeHash(this.stack[i] as Uint8Array, acc);
     return acc.slice();
   }
 

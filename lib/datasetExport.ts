@@ -96,8 +96,13 @@ export function rowToRecord(value: unknown, row: number): DatasetRecord {
   return { index, itemHash: hexToBytes(o.itemHash), status, label, confidenceQ16, answers };
 }
 
+/** `JSON.stringify(recordToRow(r))`, written out directly (every field is a number or a plain token). */
 export function recordToJsonLine(r: DatasetRecord): string {
-  return JSON.stringify(recordToRow(r));
+  checkDatasetRecord(r);
+  return (
+    `{"index":${r.index},"itemHash":"0x${bytesToHex(r.itemHash)}","status":"${DATASET_STATUS_NAMES[r.status] as string}",` +
+    `"label":${r.label < 0 ? 'null' : r.label},"confidenceQ16":${r.confidenceQ16},"confidence":"${q16ToDecimal6(r.confidenceQ16)}","answers":${r.answers}}`
+  );
 }
 
 export function parseJsonLine(line: string, row: number): DatasetRecord {
@@ -111,8 +116,8 @@ export function parseJsonLine(line: string, row: number): DatasetRecord {
 }
 
 export function recordToCsvLine(r: DatasetRecord): string {
-  const x = recordToRow(r);
-  return `${x.index},${x.itemHash},${x.status},${x.label ?? ''},${x.confidenceQ16},${x.confidence},${x.answers}`;
+  checkDatasetRecord(r);
+  return `${r.index},0x${bytesToHex(r.itemHash)},${DATASET_STATUS_NAMES[r.status] as string},${r.label < 0 ? '' : r.label},${r.confidenceQ16},${q16ToDecimal6(r.confidenceQ16)},${r.answers}`;
 }
 
 /** A CSV data line (every field is a plain token: no quoting is ever needed or accepted). */

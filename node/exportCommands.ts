@@ -79,8 +79,8 @@ export class ExportCliError extends ChainError<ExportCliErrorType> {}
 const PAGE = 100;
 /** Rows per Parquet row group: what the writer and the reader hold at once. */
 const ROW_GROUP = 10_000;
-/** Lines written to a JSONL/CSV stream per write call. */
-const LINES_PER_CHUNK = 1_000;
+/** Bytes of JSONL/CSV lines handed to the file stream at once. */
+const CHUNK_BYTES = 256 * 1024;
 /** Tries to read every proof at one height while blocks keep coming. */
 const PIN_TRIES = 50;
 /** Exit status of `verify` when a check failed (1 is any other error). */
@@ -116,9 +116,10 @@ function inconsistent(reason: string): ExportCliError {
 
 // ── writers and readers ─────────────────────────────────────────────────────────────────────────
 
-export type RecordWriter = { write(r: DatasetRecord): Promise<void>; close(): Promise<void> };
+/** `write` returns a promise only when the caller must wait (a chunk is being flushed). */
+export type RecordWriter = { write(r: DatasetRecord): Promise<void> | undefined; close(): Promise<void> };
 
-async function drain(stream: WriteStream, chunk: string): Promise<void> {
+async function drain(stream: WriteStream, chunk: Uint8Array): Promise<void> {
   if (stream.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => reject(e);
@@ -132,18 +133,34 @@ async function drain(stream: WriteStream, chunk: string): Promise<void> {
 
 function lineWriter(path: string, header: string | null, line: (r: DatasetRecord) => string): RecordWriter {
   const stream = createWriteStream(path);
-  let lines: string[] = header === null ? [] : [header];
+  // Lines are ASCII: each is written into a chunk buffer, handed to the stream when nearly full.
+  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = 0;
+  const put = (text: string): void => {
+    // Called with room for the line, or on an empty chunk: a line longer than a chunk (rows are
+    // ~200 bytes, so never in practice) gets a buffer of its own size.
+    if (used + text.length + 1 > chunk.length) chunk = Buffer.allocUnsafe(text.length + 1);
+    used += chunk.write(text, used, 'latin1');
+    chunk[used++] = 0x0a;
+  };
+  const flush = (): Promise<void> => {
+    const full = chunk.subarray(0, used);
+    chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    used = 0;
+    return drain(stream, full);
+  };
+  if (header !== null) put(header);
   return {
-    async write(r) {
-      lines.push(line(r));
-      if (lines.length >= LINES_PER_CHUNK) {
-        const chunk = lines.join('\n') + '\n';
-        lines = [];
-        await drain(stream, chunk);
+    write(r) {
+      const text = line(r);
+      if (used + text.length + 1 > chunk.length && used > 0) {
+        return flush().then(() => put(text));
       }
+      put(text);
+      return undefined;
     },
     async close() {
-      if (lines.length > 0) await drain(stream, lines.join('\n') + '\n');
+      if (used > 0) await flush();
       await new Promise<void>((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
     },
   };
@@ -174,9 +191,9 @@ function parquetRecordWriter(path: string): RecordWriter {
     batch = [];
   };
   return {
-    async write(r) {
+    write(r) {
       batch.push(r);
-      if (batch.length >= ROW_GROUP) await flush();
+      return batch.length >= ROW_GROUP ? flush() : undefined;
     },
     async close() {
       await flush();
@@ -242,6 +259,48 @@ async function* readParquet(path: string): AsyncGenerator<DatasetRecord> {
 
 function badFile(path: string, reason: string): ExportCliError {
   return new ExportCliError({ code: 'EXPORT_BAD_FILE', path, reason }, `${path}: ${reason}`);
+}
+
+/**
+ * Writes `records` (which must come in index order from 0) to `path` as `format` and returns their
+ * count and content root. Holds at most one chunk of lines or one Parquet row group.
+ */
+export async function writeDataset(records: AsyncIterable<DatasetRecord> | Iterable<DatasetRecord>, path: string, format: DatasetFormat): Promise<{ count: number; root: Uint8Array }> {
+  const writer = recordWriter(path, format);
+  const builder = new DatasetRootBuilder();
+  const add = (r: DatasetRecord): Promise<void> | undefined => {
+    if (r.index !== builder.count) throw inconsistent(`record ${r.index} came where ${builder.count} was due`);
+    builder.push(encodeDatasetRecord(r));
+    return writer.write(r);
+  };
+  // A plain loop for a synchronous source: `for await` would cost a promise per record.
+  if (Symbol.iterator in records) {
+    for (const r of records) {
+      const wait = add(r);
+      if (wait !== undefined) await wait;
+    }
+  } else {
+    for await (const r of records) {
+      const wait = add(r);
+      if (wait !== undefined) await wait;
+    }
+  }
+  await writer.close();
+  return { count: builder.count, root: builder.root() };
+}
+
+/** A file's record count and content root, and the first row not at its own index (or null). */
+export type FileDigest = { count: number; root: Uint8Array; misplaced: string | null };
+
+/** Reads a dataset file in a stream; a malformed row throws EXPORT_BAD_ROW (or EXPORT_BAD_FILE). */
+export async function hashDatasetFile(path: string, format: DatasetFormat): Promise<FileDigest> {
+  const builder = new DatasetRootBuilder();
+  let misplaced: string | null = null;
+  for await (const r of readRecords(path, format)) {
+    if (misplaced === null && r.index !== builder.count) misplaced = `row ${builder.count} holds record ${r.index}: a row was dropped, added or moved`;
+    builder.push(encodeDatasetRecord(r));
+  }
+  return { count: builder.count, root: builder.root(), misplaced };
 }
 
 // ── the chain side ──────────────────────────────────────────────────────────────────────────────
@@ -352,14 +411,7 @@ export async function exportTask(client: TaggerClient, task: number, format: Dat
   }
   const header = await fullHeader(client, block);
   const tmp = `${out}.partial`;
-  const writer = recordWriter(tmp, format);
-  const builder = new DatasetRootBuilder();
-  for await (const r of taskRecords(client, task, record.itemsAdded)) {
-    if (r.index !== builder.count) throw inconsistent(`the node served item ${r.index} where ${builder.count} was due`);
-    builder.push(encodeDatasetRecord(r));
-    await writer.write(r);
-  }
-  await writer.close();
+  const written = await writeDataset(taskRecords(client, task, record.itemsAdded), tmp, format);
   const vs = proofs.find((p) => p.what === 'lastValidatorSet')?.value ?? proofs.find((p) => p.what === 'validatorSet')?.value ?? null;
   if (vs === null) throw inconsistent('the state holds no validator set');
   const manifest: ExportManifest = {
@@ -367,8 +419,8 @@ export async function exportTask(client: TaggerClient, task: number, format: Dat
     chainId: header.chainId,
     source: { kind: 'task', task },
     file: { format, columns: [...DATASET_COLUMNS] },
-    contentRoot: hex(builder.root()),
-    recordCount: builder.count,
+    contentRoot: hex(written.root),
+    recordCount: written.count,
     binding: 'task-items',
     height: header.height,
     blockHash: block.hash,
@@ -382,7 +434,7 @@ export async function exportTask(client: TaggerClient, task: number, format: Dat
   await writeFile(`${manifestPath}.partial`, JSON.stringify(manifest, null, 2) + '\n');
   await rename(tmp, out);
   await rename(`${manifestPath}.partial`, manifestPath);
-  return { out, manifest: manifestPath, format, recordCount: builder.count, contentRoot: manifest.contentRoot, height: manifest.height };
+  return { out, manifest: manifestPath, format, recordCount: written.count, contentRoot: manifest.contentRoot, height: manifest.height };
 }
 
 export async function cmdExport(ctx: CliContext, flags: ExportFlags): Promise<void> {
@@ -427,21 +479,18 @@ export async function verifyExport(path: string, manifest: ExportManifest, clien
   };
 
   // The file: every row well-formed, in index order; its count and content root.
-  const builder = new DatasetRootBuilder();
-  let misplaced: string | null = null;
+  let file: FileDigest;
   try {
-    for await (const r of readRecords(path, manifest.file.format)) {
-      if (misplaced === null && r.index !== builder.count) misplaced = `row ${builder.count} holds record ${r.index}: a row was dropped, added or moved`;
-      builder.push(encodeDatasetRecord(r));
-    }
+    file = await hashDatasetFile(path, manifest.file.format);
   } catch (e: unknown) {
     if (!isChainError(e)) throw e;
     checks.push({ check: 'file', ok: false, detail: e.message });
     return done();
   }
-  checks.push({ check: 'file', ok: misplaced === null, detail: misplaced ?? `${builder.count} well-formed ${manifest.file.format} rows in index order` });
-  const root = hex(builder.root());
-  checks.push({ check: 'record count', ok: builder.count === manifest.recordCount, detail: `file ${builder.count}, manifest ${manifest.recordCount}` });
+  const { misplaced, count } = file;
+  checks.push({ check: 'file', ok: misplaced === null, detail: misplaced ?? `${count} well-formed ${manifest.file.format} rows in index order` });
+  const root = hex(file.root);
+  checks.push({ check: 'record count', ok: count === manifest.recordCount, detail: `file ${count}, manifest ${manifest.recordCount}` });
   checks.push({ check: 'content root', ok: root === manifest.contentRoot, detail: `file ${root}, manifest ${manifest.contentRoot}` });
 
   // The header: its hash from its fields, and the block the verifier's node has at that height.
@@ -538,7 +587,7 @@ export async function verifyExport(path: string, manifest: ExportManifest, clien
       const chainRoot = hex(chain.root());
       checks.push({
         check: 'chain records',
-        ok: chainRoot === root && chain.count === builder.count,
+        ok: chainRoot === root && chain.count === count,
         detail: `task ${source}'s ${chain.count} item records give root ${chainRoot}; the file's is ${root}`,
       });
     } catch (e: unknown) {

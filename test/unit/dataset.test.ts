@@ -115,6 +115,31 @@ t.test('record encoding is the contract array, label + 1', async (t) => {
   t.throws(() => decodeDatasetRecord(encode([4, r.itemHash, 3, 4, 0, 4])), { code: 'CODEC_OVERSIZE' });
 });
 
+t.test('the direct record encoder writes exactly what lib/codec.ts encode writes', async (t) => {
+  const edges = [0, 1, 127, 128, 255, 256, 65_535, 65_536, 0xff_ffff, 0xffff_fffe, 0xffff_ffff];
+  const next = prng(99);
+  let mismatches = 0;
+  let runs = 0;
+  for (const a of edges) {
+    for (let k = 0; k < 40; k++) {
+      const pick = (): number => (next() % 2 === 0 ? (edges[next() % edges.length] as number) : next());
+      const r: DatasetRecord = {
+        index: a,
+        itemHash: sha256(u32ToBytes(k)),
+        status: k % 3,
+        label: Math.min(pick(), 0xffff_fffe) - (k % 4 === 0 ? 1 : 0),
+        confidenceQ16: pick() % 65_537,
+        answers: pick(),
+      };
+      if (r.label < -1) r.label = -1;
+      runs++;
+      const expected = encode([r.index, r.itemHash, r.status, r.label + 1, r.confidenceQ16, r.answers]);
+      if (bytesToHex(encodeDatasetRecord(r)) !== bytesToHex(expected)) mismatches++;
+    }
+  }
+  t.equal(mismatches, 0, `${runs} records with edge and random values`);
+});
+
 t.test('record proofs against the content root', async (t) => {
   const records = Array.from({ length: 37 }, (_, i) => record(i));
   const root = datasetRoot(records);
