@@ -30,6 +30,7 @@ import { genesisAddAccount, genesisAddValidator, genesisInit, genesisValidate } 
 import { TESTNET_BASE_PORT, createTestnet, loadTestnet, startTestnetNode, stopTestnetNodes, type RunningNode } from './testnet.ts';
 import { LABELLING_OPTIONS, cmdAnnotator, cmdDispute, cmdGold, cmdLabels, cmdTask, type CliContext } from './labellingCommands.ts';
 import { STAKING_OPTIONS, cmdStake, cmdValidator } from './stakingCommands.ts';
+import { PASSPORT_OPTIONS, cmdLicence, cmdPassport } from './passportCommands.ts';
 import { EXPORT_OPTIONS, cmdExport, cmdVerify } from './exportCommands.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
@@ -77,6 +78,18 @@ Staking (transactions take --from NAME [--max-fee TAG] [--node URL]; see docs/cl
   stake delegate|undelegate --validator ADDRESS --amount TAG
   stake claim --validator ADDRESS                    pay pending rewards (and commission, as operator)
   stake show [ADDRESS]                               delegations, pending rewards, unbonding
+Passports and licences (transactions take --from NAME [--max-fee TAG] [--node URL]; see docs/cli.md):
+  passport create --task ID --spec FILE.json         a passport from a done task (built over the next blocks)
+  passport register --root HEX --records N --spec FILE.json   an external dataset by its content root
+  passport version --passport ID (--task ID | --root HEX --records N) --spec FILE.json
+  passport transfer --passport ID --to ADDRESS
+  passport offer --passport ID --price TAG [--kind open|commercial|research-only] [--uses a,b]
+                 [--duration BLOCKS] [--expires-at H] [--max-sales N] [--transferable] [--irrevocable]
+  passport buy --offer ID [--max-price TAG] | passport revoke --licence ID [--reason TEXT]
+  passport show --passport ID [--version V] | passport versions --passport ID | passport list [ADDRESS] [--task ID]
+  licence offers --passport ID | --offer ID | licence withdraw --offer ID | licence buy --offer ID
+  licence show --licence ID | licence list [ADDRESS] [--passport ID] | licence check --passport ID [ADDRESS]
+  licence transfer --licence ID --to ADDRESS | licence revoke --licence ID [--reason TEXT]
 Datasets (docs/spec/export.md):
   export --task ID | --passport ID [--version V] --format jsonl|csv|parquet --out FILE [--rpc URL]
   verify FILE --manifest FILE.manifest.json [--rpc URL]   exit 0 verified, 3 a check failed
@@ -114,6 +127,7 @@ const OPTIONS = {
   ...LABELLING_OPTIONS,
   ...EXPORT_OPTIONS,
   ...STAKING_OPTIONS,
+  ...PASSPORT_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -442,6 +456,10 @@ export async function main(argv: string[]): Promise<void> {
       return cmdValidator(cliContext(flags), rest, flags);
     case 'stake':
       return cmdStake(cliContext(flags), rest, flags);
+    case 'passport':
+      return cmdPassport(cliContext(flags), rest, flags);
+    case 'licence':
+      return cmdLicence(cliContext(flags), rest, flags);
     case 'export':
       return cmdExport(cliContext(flags), flags);
     case 'verify':

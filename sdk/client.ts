@@ -8,6 +8,18 @@
  */
 import { ChainError, addressToString, bytesToHex, hexToBytes } from '../lib/index.ts';
 import type {
+  ContributorsPageJson,
+  LicenceCheckJson,
+  LicenceReplyJson,
+  LicencesPageJson,
+  OfferReplyJson,
+  OffersPageJson,
+  PassportReplyJson,
+  PassportVersionReplyJson,
+  PassportVersionsPageJson,
+  PassportsPageJson,
+} from '../rpc/index.ts';
+import type {
   AccountJson,
   AnnotatorAssignmentsJson,
   AnnotatorJson,
@@ -220,6 +232,68 @@ export class TaggerClient {
       rounds.push(...page.rounds);
     }
     return { ...page, rounds };
+  }
+
+  // ── passports and licences (docs/rpc.md §Passports) ────────────────────────────────────────
+
+  /** A Data Passport with its newest version; PASSPORT_NOT_FOUND if there is none. */
+  passport(id: number): Promise<PassportReplyJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}`);
+  }
+
+  /** One version of a passport; PASSPORT_VERSION_NOT_FOUND if it does not exist. */
+  passportVersion(id: number, version: number): Promise<PassportVersionReplyJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}/versions/${u32Param(version)}`);
+  }
+
+  /** A page of a passport's versions from version `cursor` (default 1). */
+  passportVersions(id: number, opts: PageOpts = {}): Promise<PassportVersionsPageJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}/versions${pageQuery(opts)}`);
+  }
+
+  /** A page of a version's contributors, best first. */
+  passportContributors(id: number, version: number, opts: PageOpts = {}): Promise<ContributorsPageJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}/versions/${u32Param(version)}/contributors${pageQuery(opts)}`);
+  }
+
+  /** A page of the passports an address owns (index positions; follow `nextCursor`). */
+  passportsByOwner(owner: string | Uint8Array, opts: PageOpts = {}): Promise<PassportsPageJson> {
+    return this.request('GET', `/v1/accounts/${addressParam(owner)}/passports${pageQuery(opts)}`);
+  }
+
+  /** A page of the passports built from a task. */
+  passportsByTask(task: number, opts: PageOpts = {}): Promise<PassportsPageJson> {
+    return this.request('GET', `/v1/tasks/${u32Param(task)}/passports${pageQuery(opts)}`);
+  }
+
+  /** A page of a passport's licence offers. */
+  passportOffers(id: number, opts: PageOpts = {}): Promise<OffersPageJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}/offers${pageQuery(opts)}`);
+  }
+
+  /** One licence offer; OFFER_NOT_FOUND if there is none. */
+  offer(id: number): Promise<OfferReplyJson> {
+    return this.request('GET', `/v1/offers/${u32Param(id)}`);
+  }
+
+  /** One licence; LICENCE_NOT_FOUND if there is none. */
+  licence(id: number): Promise<LicenceReplyJson> {
+    return this.request('GET', `/v1/licences/${u32Param(id)}`);
+  }
+
+  /** A page of the licences sold for a passport. */
+  passportLicences(id: number, opts: PageOpts = {}): Promise<LicencesPageJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}/licences${pageQuery(opts)}`);
+  }
+
+  /** A page of the licences an address holds. */
+  licencesByHolder(holder: string | Uint8Array, opts: PageOpts = {}): Promise<LicencesPageJson> {
+    return this.request('GET', `/v1/accounts/${addressParam(holder)}/licences${pageQuery(opts)}`);
+  }
+
+  /** Whether `holder` holds an active licence for passport `id` at the latest height. */
+  licenceCheck(id: number, holder: string | Uint8Array): Promise<LicenceCheckJson> {
+    return this.request('GET', `/v1/passports/${u32Param(id)}/licensed/${addressParam(holder)}`);
   }
 
   // ── staking (docs/rpc.md §Staking) ─────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@ export * from './client.ts';
 export * from './transactions.ts';
 export * from './labelling.ts';
 export * from './staking.ts';
+export * from './passport.ts';
 export {
   TX_KIND,
   decodeSignedTx,
@@ -34,6 +35,13 @@ export {
   parseStakingBody,
   type SignedVote,
   type StakingBody,
+  PASSPORT_KIND,
+  LICENCE_KIND,
+  USE,
+  parsePassportBody,
+  type OfferTerms,
+  type PassportBody,
+  type PassportSpec,
 } from '../runtime/index.ts';
 export {
   ADDRESS_HRP,
