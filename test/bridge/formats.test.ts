@@ -7,8 +7,13 @@ import t from 'tap';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import {
+  CHECKPOINT_TYPE,
+  DOMAIN_TYPE,
   SECP256K1_HALF_ORDER,
   TAG_TOKEN,
+  VALIDATOR_SET_TYPE,
+  WITHDRAWAL_TYPE,
+  appchainIdFromChainId,
   collectSignatures,
   hasQuorum,
   signCheckpoint,
@@ -26,6 +31,7 @@ import { bytesToNumberBE, secp256k1Address, secp256k1Recover, secp256k1Sign } fr
 import { ARTIFACTS_PATH, renderArtifacts } from './fixtures/compile.ts';
 import { BridgeFixture, TAG, checkpointArg, hex, makeValidators, setArg, testKey, withdrawalArg } from './fixtures/bridgeFixture.ts';
 
+const makeW = (): BridgeWithdrawal => ({ nonce: 5n, sender: new Uint8Array(20).fill(1), recipient: new Uint8Array(20).fill(2), amount: 7n });
 const bytesN = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
 const u256 = fc.bigInt({ min: 0n, max: 2n ** 256n - 1n });
@@ -36,6 +42,8 @@ t.test('the checked-in compiler output matches the sources', async (t) => {
 
 t.test('TypeScript and the contract agree on digests, set hashes and leaves', async (t) => {
   const f = await BridgeFixture.deploy();
+  // The property compares against the contract's own view functions: it fails if a view disagrees.
+  t.equal(await f.view('withdrawalLeaf', [withdrawalArg(makeW())]), hex(withdrawalLeaf(makeW())), 'a first leaf agrees');
   const checkpoint = fc.record({
     number: u64,
     startBlock: u64,
@@ -125,4 +133,16 @@ t.test('TAG: a plain BEP-20', async (t) => {
   t.equal((await f.tokenCall(a, 'transfer', ['0x0000000000000000000000000000000000000000', 1n])).error?.name, 'ZeroAddress');
   t.equal((await f.tokenCall(b, 'transferFrom', [f.address(a), f.address(b), 1n])).error?.name, 'InsufficientAllowance');
   t.equal(TAG_TOKEN.abi.some((e) => e.type === 'function' && /mint|burn|pause|blacklist|upgrade/i.test(e.name)), false, 'no mint, burn, pause, blocklist or upgrade');
+});
+
+t.test('pinned vectors (docs/spec/bridge.md): a change here is a breaking change of the bridge', async (t) => {
+  t.equal(hex(DOMAIN_TYPE), '0x96a5216e314ce081acf5477eeb1b369404f65865ddbc08acf7f63ecbc948e5e3');
+  t.equal(hex(CHECKPOINT_TYPE), '0xb8676ea17d5cbba6df5f0393cb21e05d84324c3ac26b596191d89b22d3b609a8');
+  t.equal(hex(WITHDRAWAL_TYPE), '0xa7358b2d71dabae2bb45e404fa73261c4d24e4118fe2816d6d2a49d374440ffc');
+  t.equal(hex(VALIDATOR_SET_TYPE), '0x73629e3fafc43228cad71039789f6d80797785fc8e357cfaa250f7fe8b5a73c8');
+  t.equal(hex(appchainIdFromChainId('tagger-devnet')), '0xb969e631d7410f609b9b24e7684f9ea6504493b18e9b75cea8d62e8df1a7d541');
+  const w = { nonce: 1n, sender: new Uint8Array(20).fill(0x11), recipient: new Uint8Array(20).fill(0x22), amount: 10n ** 18n };
+  t.equal(hex(withdrawalLeaf(w)), '0x67e711705e649e0774b685e1edbbeb82ddae03af441872846b08421da851df43');
+  const three = [w, { ...w, nonce: 2n }, { ...w, nonce: 3n }].map(withdrawalLeaf);
+  t.equal(hex(withdrawalsRoot(three)), '0xb1e46572b422b63edd86747a753db100e369afa857f7b0f6866ac2e30c482ff8');
 });
