@@ -49,9 +49,9 @@ import {
   type ManifestProof,
   type VerifyCheck,
 } from '../lib/index.ts';
-import { ITEM_STATUS_NAMES, LAST_VALIDATOR_SET_KEY, TASK_STATUS, blockHash as hashHeader, decodeTask, lastCommitHash, taskKey, type Header, type Task } from '../runtime/index.ts';
-import { encodeCommit, verifyCommit, type Commit } from '../consensus/index.ts';
-import { VALIDATOR_SET_KEY, decodeValidatorSet, validatorSetHash, verifyStateProof, type StateProof } from '../state/index.ts';
+import { ITEM_STATUS_NAMES, LAST_VALIDATOR_SET_KEY, TASK_STATUS, loadItemWithAnswers, blockHash as hashHeader, decodeTask, lastCommitHash, taskKey, type Header, type Task } from '../runtime/index.ts';
+import { encodeCommit, verifyCommit, type Commit, type VotingValidator } from '../consensus/index.ts';
+import { VALIDATOR_SET_KEY, decodeValidatorSet, validatorSetHash, verifyStateProof, type StateProof, type StateReader, type ValidatorSet } from '../state/index.ts';
 import { TaggerClient, stateProofFromJson, type BlockJson, type CommitJson, type ItemJson, type StateProofReplyJson } from '../sdk/client.ts';
 import type { CliContext } from './labellingCommands.ts';
 
@@ -452,6 +452,99 @@ export async function cmdExport(ctx: CliContext, flags: ExportFlags): Promise<vo
   ctx.print(await exportTask(client, u32Flag(ctx, flags.task, 'task'), format, flags.out));
 }
 
+// ── item records proven against signed blocks ─────────────────────────────────────────────────
+
+/** Tasks with at most this many items have every item record proven in `verify`. */
+export const PROVEN_ITEMS_MAX = 10_000;
+/** State keys one item may need (its body, its result, one answer per seat). */
+const KEYS_PER_ITEM_MAX = 1_024;
+/** Attested state roots remembered at once. */
+const ROOTS_MAX = 4_096;
+
+/** A key the proving reader does not hold yet. */
+class MissingKey extends Error {
+  readonly key: Uint8Array;
+  constructor(key: Uint8Array) {
+    super('missing key');
+    this.key = key;
+  }
+}
+
+/**
+ * Reads state through proofs: every key comes from `/v1/state/proof`, whose state root must be that
+ * of a block at or above the manifest's (the task was done there; a done task's items no longer
+ * change), whose header hashes to the block hash the node serves, whose validator set is the
+ * trusted one, and whose commit that set signed. The runtime's own loader reads an item through
+ * `reader`, which asks for each key it does not hold yet.
+ */
+class ProvenState {
+  private readonly roots = new Set<string>();
+  private values = new Map<string, Uint8Array | null>();
+  private readonly client: TaggerClient;
+  private readonly from: Header;
+  private readonly validators: VotingValidator[];
+
+  constructor(client: TaggerClient, from: Header, validators: ValidatorSet) {
+    this.client = client;
+    this.from = from;
+    this.validators = validators.map((v) => ({ address: v.address, publicKey: v.publicKey, power: v.power }));
+  }
+
+  async itemRecord(task: number, index: number): Promise<DatasetRecord> {
+    this.values = new Map();
+    const reader: StateReader = {
+      get: (key) => {
+        const id = bytesToHex(key);
+        if (!this.values.has(id)) throw new MissingKey(key);
+        return this.values.get(id) ?? undefined;
+      },
+    };
+    for (let keys = 0; keys <= KEYS_PER_ITEM_MAX; keys++) {
+      try {
+        const item = loadItemWithAnswers(reader, task, index);
+        if (item === null) throw inconsistent(`the proven state has no item ${index} of task ${task}`);
+        return {
+          index,
+          itemHash: item.contentHash,
+          status: item.status,
+          label: item.label,
+          confidenceQ16: item.confidenceQ16,
+          answers: item.seats.filter((seat) => seat.answer >= 0).length,
+        };
+      } catch (e: unknown) {
+        if (!(e instanceof MissingKey)) throw e;
+        await this.prove(e.key);
+      }
+    }
+    throw inconsistent(`item ${index} of task ${task} needs more than ${KEYS_PER_ITEM_MAX} state keys`);
+  }
+
+  private async prove(key: Uint8Array): Promise<void> {
+    const reply = await this.client.proveState(key);
+    await this.attest(reply.height, reply.stateRoot);
+    const proof = stateProofFromJson(reply.proof);
+    if (!equalBytes(proof.key, key) || !verifyStateProof(hexToBytes(reply.stateRoot), proof)) {
+      throw inconsistent(`the node's proof of key ${hex(key)} does not verify against state root ${reply.stateRoot}`);
+    }
+    this.values.set(bytesToHex(key), proof.value);
+  }
+
+  private async attest(height: number, stateRoot: string): Promise<void> {
+    if (this.roots.has(stateRoot)) return;
+    if (height < this.from.height) throw inconsistent(`the node proved a key at height ${height}, below the manifest's ${this.from.height}`);
+    const block = await this.client.block(height);
+    if (block.header.stateRoot !== stateRoot) throw inconsistent(`block ${height} does not have state root ${stateRoot}`);
+    if (block.commit === null) throw inconsistent(`the node has no commit for block ${height}`);
+    const header = headerFromManifest(await fullHeader(this.client, block));
+    if (!equalBytes(header.validatorSetHash, this.from.validatorSetHash)) {
+      throw inconsistent(`block ${height} was signed by another validator set than block ${this.from.height}; verify against a manifest from a later block`);
+    }
+    verifyCommit(header.chainId, commitFromJson(block.commit), height, hexToBytes(block.hash), this.validators);
+    if (this.roots.size >= ROOTS_MAX) this.roots.clear();
+    this.roots.add(stateRoot);
+  }
+}
+
 // ── verify ──────────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -577,18 +670,28 @@ export async function verifyExport(path: string, manifest: ExportManifest, clien
     });
   }
 
-  // The records against the task's item records on the verifier's node.
-  if (task === null) {
-    checks.push({ check: 'chain records', ok: null, detail: 'not checked: no proven task record' });
+  // The records against the task's item records: proven item by item up to PROVEN_ITEMS_MAX,
+  // else as the verifier's node serves them.
+  if (task === null || validators === null) {
+    checks.push({ check: 'chain records', ok: null, detail: 'not checked: no proven task record or validator set' });
   } else {
     const chain = new DatasetRootBuilder();
+    const proven = task.itemsAdded <= PROVEN_ITEMS_MAX;
     try {
-      for await (const r of taskRecords(client, source, task.itemsAdded)) chain.push(encodeDatasetRecord(r));
+      if (proven) {
+        const state = new ProvenState(client, header, validators);
+        for (let i = 0; i < task.itemsAdded; i++) chain.push(encodeDatasetRecord(await state.itemRecord(source, i)));
+      } else {
+        for await (const r of taskRecords(client, source, task.itemsAdded)) chain.push(encodeDatasetRecord(r));
+      }
       const chainRoot = hex(chain.root());
+      const how = proven
+        ? 'each proven against a block signed by the same validator set'
+        : `as the node serves them (more than ${PROVEN_ITEMS_MAX} items: not proven one by one)`;
       checks.push({
         check: 'chain records',
         ok: chainRoot === root && chain.count === count,
-        detail: `task ${source}'s ${chain.count} item records give root ${chainRoot}; the file's is ${root}`,
+        detail: `task ${source}'s ${chain.count} item records, ${how}, give root ${chainRoot}; the file's is ${root}`,
       });
     } catch (e: unknown) {
       if (!isChainError(e)) throw e;

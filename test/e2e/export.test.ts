@@ -137,6 +137,7 @@ t.test('export a labelled task in three formats; verify; tampering fails', async
     t.ok(good.verified, `${format}: verified`);
     t.same(failed(good.checks), [], `${format}: nothing failed`);
     t.match(good.report, /NOT CHECKED {2}bnb checkpoint: not checked/, `${format}: the BNB checkpoint is reported as not checked`);
+    t.match(good.report, /MATCH +chain records: task 1's 6 item records, each proven against a block signed by the same validator set/, `${format}: items proven`);
 
     const original = await allRecords(out(1, format), format);
     const label = original.map((r, i) => (i === 2 ? { ...r, label: (r.label + 1) % 3 } : r));
