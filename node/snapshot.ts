@@ -469,9 +469,8 @@ function checkTrust(setHash: Uint8Array, blockHash: Uint8Array, genesisSet: Para
   );
 }
 
-/** Every chunk, hash-checked and decoded, into one tree. */
+/** Every chunk, hash-checked and decoded, then one tree built from all of them. */
 async function loadChunks(dir: string, m: SnapshotManifest): Promise<{ tree: SparseMerkleTree; entries: Array<readonly [Uint8Array, Uint8Array]> }> {
-  let tree = SparseMerkleTree.empty();
   const all: Array<readonly [Uint8Array, Uint8Array]> = [];
   for (const [i, ref] of m.chunks.entries()) {
     const bytes = await readChecked(dir, ref, SNAPSHOT_FILE_BYTES_MAX);
@@ -484,10 +483,10 @@ async function loadChunks(dir: string, m: SnapshotManifest): Promise<{ tree: Spa
       throw new SnapshotError({ code: 'SNAPSHOT_CHUNK_MISMATCH', chunk: i, reason: e.code }, `snapshot chunk ${i} does not decode: ${e.message}`);
     }
     if (entries.length !== ref.entries) throw new SnapshotError({ code: 'SNAPSHOT_CHUNK_MISMATCH', chunk: i, reason: 'entries' }, `snapshot chunk ${i} holds ${entries.length} entries, the manifest says ${ref.entries}`);
-    tree = tree.update(entries);
     for (const e of entries) all.push(e);
     await nextTurn();
   }
+  const tree = SparseMerkleTree.fromEntries(all);
   if (tree.size !== m.entries || all.length !== m.entries) throw badManifest(`${m.entries} entries claimed, ${all.length} read, ${tree.size} distinct`);
   return { tree, entries: all };
 }
