@@ -91,6 +91,8 @@ contract TaggerBridge {
     uint256 public constant MAX_CHECKPOINT_BLOCKS = 65_536;
     uint256 public constant MAX_PROOF_DEPTH = 20;
     uint256 public constant MAX_WITHDRAWALS_PER_CHECKPOINT = 1 << MAX_PROOF_DEPTH;
+    /// @dev A delay longer than this would be a freeze, not a delay.
+    uint256 public constant MAX_DELAY_SECONDS = 30 days;
 
     address public immutable token;
     bytes32 public immutable appchainId;
@@ -211,7 +213,8 @@ contract TaggerBridge {
         if (
             config.token.code.length == 0 || config.appchainId == bytes32(0) || config.perTxCap == 0
                 || config.perTxCap > config.epochCap || config.epochSeconds == 0 || config.largeWithdrawal == 0
-                || config.guardianQuorum < 2 || config.guardianQuorum > guardians.length
+                || config.delaySeconds > MAX_DELAY_SECONDS || config.guardianQuorum < 2
+                || config.guardianQuorum > guardians.length
         ) revert BadConfig();
         for (uint256 i = 0; i < guardians.length; i++) {
             address g = guardians[i];

@@ -226,6 +226,8 @@ t.test('a fresh deployment: every piece of state set, nothing accepted without s
   t.match(await deployWith({}, f.group.set, [guardians[0]!, guardians[0]!]), /BadConfig/, 'a duplicated guardian');
   t.match(await deployWith({ appchainId: hex(new Uint8Array(32)) }, f.group.set, guardians), /BadConfig/, 'a zero appchain id');
   t.match(await deployWith({ perTxCap: 10n, epochCap: 5n }, f.group.set, guardians), /BadConfig/, 'a per-transaction cap above the epoch cap');
+  t.match(await deployWith({ delaySeconds: 30n * 86_400n + 1n }, f.group.set, guardians), /BadConfig/, 'a delay longer than 30 days');
+  t.match(await deployWith({ epochSeconds: 0n }, f.group.set, guardians), /BadConfig/, 'a zero epoch');
 });
 
 t.test('continuity: skipped, gapped, overlapping, reversed, too long and replayed checkpoints', async (t) => {
