@@ -15,7 +15,7 @@
  * against the task's item records on chain. Each check is reported as matched, failed or not checked.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { ParquetWriter, fileWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
@@ -47,9 +47,28 @@ import {
   type ManifestCommit,
   type ManifestHeader,
   type ManifestProof,
+  type ManifestSource,
   type VerifyCheck,
 } from '../lib/index.ts';
-import { ITEM_STATUS_NAMES, LAST_VALIDATOR_SET_KEY, TASK_STATUS, loadItemWithAnswers, blockHash as hashHeader, decodeTask, lastCommitHash, taskKey, type Header, type Task } from '../runtime/index.ts';
+import {
+  ITEM_STATUS_NAMES,
+  LAST_VALIDATOR_SET_KEY,
+  PASSPORT_SOURCE,
+  PASSPORT_STATUS,
+  TASK_STATUS,
+  TASK_STATUS_NAMES,
+  decodePassportHead,
+  decodePassportVersion,
+  loadItemWithAnswers,
+  passportHeadKey,
+  passportVersionKey,
+  blockHash as hashHeader,
+  decodeTask,
+  lastCommitHash,
+  taskKey,
+  type Header,
+  type Task,
+} from '../runtime/index.ts';
 import { encodeCommit, verifyCommit, type Commit, type VotingValidator } from '../consensus/index.ts';
 import { VALIDATOR_SET_KEY, decodeValidatorSet, validatorSetHash, verifyStateProof, type StateProof, type StateReader, type ValidatorSet } from '../state/index.ts';
 import { TaggerClient, stateProofFromJson, type BlockJson, type CommitJson, type ItemJson, type StateProofReplyJson } from '../sdk/client.ts';
@@ -396,32 +415,81 @@ function formatFlag(ctx: CliContext, value: string | undefined): DatasetFormat {
 
 export type ExportResult = { out: string; manifest: string; format: DatasetFormat; recordCount: number; contentRoot: string; height: number };
 
+/** What an export binds to: the source, its proof's name and key, and the records' task and count. */
+type ExportSource = { source: ManifestSource; binding: ExportManifest['binding']; what: string; key: Uint8Array };
+
 /** Exports a task's dataset; the file and manifest are written under temporary names and renamed at the end. */
 export async function exportTask(client: TaggerClient, task: number, format: DatasetFormat, out: string): Promise<ExportResult> {
+  return exportDataset(client, { source: { kind: 'task', task }, binding: 'task-items', what: 'task', key: taskKey(task) }, format, out, (value) => {
+    const record: Task = decodeTask(value);
+    if (record.status !== TASK_STATUS.done) {
+      throw new ExportCliError({ code: 'EXPORT_TASK_NOT_DONE', task, status: TASK_STATUS_NAMES[record.status] }, `task ${task} is not done: its labels may still change`);
+    }
+    return { task, count: record.itemsAdded, root: null };
+  });
+}
+
+/**
+ * Exports a passport version's dataset (its newest active version when `version` is undefined).
+ * Only a version built from a task has its records on chain; the file's root must equal the
+ * version's content root.
+ */
+export async function exportPassport(client: TaggerClient, passport: number, version: number | undefined, format: DatasetFormat, out: string): Promise<ExportResult> {
+  let v = version;
+  if (v === undefined) {
+    const head = await client.proveState(passportHeadKey(passport));
+    if (head.proof.value === null) throw inconsistent(`no passport ${passport}`);
+    v = decodePassportHead(hexToBytes(head.proof.value)).active;
+    if (v === 0) throw inconsistent(`passport ${passport} has no active version yet`);
+  }
+  const at = v;
+  const source: ExportSource = { source: { kind: 'passport', passport, version: at }, binding: 'passport-record', what: 'passport', key: passportVersionKey(passport, at) };
+  return exportDataset(client, source, format, out, (value) => {
+    const pv = decodePassportVersion(value);
+    if (pv.status !== PASSPORT_STATUS.active) throw inconsistent(`passport ${passport} version ${at} is still building`);
+    const task = pv.provenance.sourceTasks[0];
+    if (pv.source !== PASSPORT_SOURCE.task || task === undefined) {
+      throw new ExportCliError(
+        { code: 'EXPORT_UNSUPPORTED', reason: 'external dataset' },
+        `passport ${passport} version ${at} registers an external dataset: its records are not on chain, only its content root`,
+      );
+    }
+    return { task, count: pv.recordCount, root: pv.contentRoot };
+  });
+}
+
+async function exportDataset(
+  client: TaggerClient,
+  from: ExportSource,
+  format: DatasetFormat,
+  out: string,
+  records: (value: Uint8Array) => { task: number; count: number; root: Uint8Array | null },
+): Promise<ExportResult> {
   const { proofs, block } = await pinProofs(client, [
-    { what: 'task', key: taskKey(task) },
+    { what: from.what, key: from.key },
     { what: 'lastValidatorSet', key: LAST_VALIDATOR_SET_KEY },
     { what: 'validatorSet', key: VALIDATOR_SET_KEY },
   ]);
-  const taskProof = proofs[0] as ManifestProof;
-  if (taskProof.value === null) throw inconsistent(`no task ${task}`);
-  const record: Task = decodeTask(hexToBytes(taskProof.value));
-  if (record.status !== TASK_STATUS.done) {
-    throw new ExportCliError({ code: 'EXPORT_TASK_NOT_DONE', task, status: String(record.status) }, `task ${task} is not done: its labels may still change`);
-  }
+  const sourceProof = proofs[0] as ManifestProof;
+  if (sourceProof.value === null) throw inconsistent(`no ${from.what} record at key ${sourceProof.key}`);
+  const { task, count, root } = records(hexToBytes(sourceProof.value));
   const header = await fullHeader(client, block);
   const tmp = `${out}.partial`;
-  const written = await writeDataset(taskRecords(client, task, record.itemsAdded), tmp, format);
+  const written = await writeDataset(taskRecords(client, task, count), tmp, format);
+  if (root !== null && !equalBytes(root, written.root)) {
+    await rm(tmp, { force: true });
+    throw inconsistent(`task ${task}'s records give root ${hex(written.root)}, not the passport's ${hex(root)}`);
+  }
   const vs = proofs.find((p) => p.what === 'lastValidatorSet')?.value ?? proofs.find((p) => p.what === 'validatorSet')?.value ?? null;
   if (vs === null) throw inconsistent('the state holds no validator set');
   const manifest: ExportManifest = {
     format: EXPORT_MANIFEST_FORMAT,
     chainId: header.chainId,
-    source: { kind: 'task', task },
+    source: from.source,
     file: { format, columns: [...DATASET_COLUMNS] },
     contentRoot: hex(written.root),
     recordCount: written.count,
-    binding: 'task-items',
+    binding: from.binding,
     height: header.height,
     blockHash: block.hash,
     header,
@@ -443,11 +511,9 @@ export async function cmdExport(ctx: CliContext, flags: ExportFlags): Promise<vo
   if ((flags.task === undefined) === (flags.passport === undefined)) throw ctx.usage('export needs one of --task ID or --passport ID');
   const client = new TaggerClient({ url: flags.rpc ?? (await ctx.nodeUrl()) });
   if (flags.passport !== undefined) {
-    u32Flag(ctx, flags.passport, 'passport');
-    throw new ExportCliError(
-      { code: 'EXPORT_UNSUPPORTED', reason: 'this chain has no passport records yet' },
-      'passport exports need the passport records and RPC (issue 5, items 1 and 5), which this chain does not have yet; export the task with --task',
-    );
+    const version = flags.version === undefined ? undefined : u32Flag(ctx, flags.version, 'version');
+    ctx.print(await exportPassport(client, u32Flag(ctx, flags.passport, 'passport'), version, format, flags.out));
+    return;
   }
   ctx.print(await exportTask(client, u32Flag(ctx, flags.task, 'task'), format, flags.out));
 }
@@ -646,8 +712,12 @@ export async function verifyExport(path: string, manifest: ExportManifest, clien
 
   // The state proof of the source record, and what it says about the dataset.
   if (manifest.source.kind === 'passport') {
-    checks.push({ check: 'state proof', ok: false, detail: 'passport manifests cannot be checked yet: this chain has no passport records' });
+    checkPassport(checks, manifest, manifest.source, proofs, header, root);
     checks.push(checkBnbCheckpoint());
+    return done();
+  }
+  if (manifest.binding !== 'task-items') {
+    checks.push({ check: 'state proof', ok: false, detail: `a task manifest must have binding task-items, not ${manifest.binding}` });
     return done();
   }
   const source = manifest.source.task;
@@ -700,6 +770,44 @@ export async function verifyExport(path: string, manifest: ExportManifest, clien
   }
   checks.push(checkBnbCheckpoint());
   return done();
+}
+
+/** Checks 7 and 8 for a passport: the version record is proven, and its content root is the file's. */
+function checkPassport(
+  checks: VerifyCheck[],
+  manifest: ExportManifest,
+  source: { passport: number; version: number },
+  proofs: ReadonlyMap<string, ManifestProof>,
+  header: Header,
+  fileRoot: string,
+): void {
+  const { passport, version } = source;
+  const proof = proofs.get('passport');
+  if (manifest.binding !== 'passport-record') {
+    checks.push({ check: 'state proof', ok: false, detail: `a passport manifest must have binding passport-record, not ${manifest.binding}` });
+    return;
+  }
+  if (proof === undefined || !equalBytes(hexToBytes(proof.key), passportVersionKey(passport, version)) || proof.value === null) {
+    checks.push({ check: 'state proof', ok: false, detail: `the manifest has no inclusion proof of passport ${passport} version ${version}` });
+    return;
+  }
+  if (!verifyStateProof(header.stateRoot, toStateProof(proof))) {
+    checks.push({ check: 'state proof', ok: false, detail: `the proof of passport ${passport} version ${version} does not verify against state root ${hex(header.stateRoot)}` });
+    return;
+  }
+  const pv = decodePassportVersion(hexToBytes(proof.value));
+  const problems: string[] = [];
+  if (pv.id !== passport || pv.version !== version) problems.push(`the record is passport ${pv.id} version ${pv.version}`);
+  if (pv.status !== PASSPORT_STATUS.active) problems.push('the version is still building');
+  if (pv.recordCount !== manifest.recordCount) problems.push(`the version has ${pv.recordCount} records, the manifest ${manifest.recordCount}`);
+  if (hex(pv.contentRoot) !== manifest.contentRoot) problems.push(`the version's content root is ${hex(pv.contentRoot)}, the manifest's ${manifest.contentRoot}`);
+  checks.push({
+    check: 'state proof',
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `passport ${passport} version ${version} holds content root ${hex(pv.contentRoot)} and ${pv.recordCount} records at state root ${hex(header.stateRoot)}` : problems.join('; '),
+  });
+  const ok = hex(pv.contentRoot) === fileRoot;
+  checks.push({ check: 'chain records', ok, detail: `passport ${passport} version ${version}'s proven content root ${hex(pv.contentRoot)}${ok ? ' = ' : ' ≠ '}the file's ${fileRoot}` });
 }
 
 export async function cmdVerify(ctx: CliContext, args: string[], flags: ExportFlags): Promise<void> {

@@ -13,14 +13,14 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { ONE_TAG, addressFromPublicKey, addressToString, parseManifest, publicKeyFromSecret, type DatasetFormat, type DatasetRecord, type ExportManifest } from '../../lib/index.ts';
-import { signTx, type TaskSpec, type TxBody } from '../../runtime/index.ts';
+import { LICENCE_KIND, USES_MASK, signTx, type PassportSpec, type TaskSpec, type TxBody } from '../../runtime/index.ts';
 import { loadAccount } from '../../state/index.ts';
 import { Keyring } from '../../sdk/keyring.ts';
 import { TaggerClient } from '../../sdk/client.ts';
 import { DEFAULT_CONFIG } from '../../node/config.ts';
 import { homePaths, initHome } from '../../node/home.ts';
 import { TaggerNode } from '../../node/node.ts';
-import { VERIFY_FAILED_EXIT, exportTask, readRecords, recordWriter, verifyExport } from '../../node/exportCommands.ts';
+import { VERIFY_FAILED_EXIT, exportPassport, exportTask, readRecords, recordWriter, verifyExport } from '../../node/exportCommands.ts';
 import { fixedKey, type Key } from '../utils/factories.ts';
 import { commitBody, itemsFor, revealBody, taskSpec } from '../utils/labelling.ts';
 
@@ -169,6 +169,49 @@ t.test('export a labelled task in three formats; verify; tampering fails', async
   t.same(failed(r.checks), ['chain records'], 'a manifest rewritten to the forged root still fails against the chain');
   const badHeader = await verifyExport(out(1, 'jsonl'), { ...m1, header: { ...m1.header, stateRoot: m1.header.txRoot } }, client);
   t.same(failed(badHeader.checks), ['header'], 'a manifest with another state root fails the header check');
+
+  // Passports built from the two tasks: their versions hold the content roots, proven in the manifest.
+  const passportSpec: PassportSpec = {
+    schema: 'e2e/3-class',
+    consent: { basis: 'explicit-consent', attester: null, documentHash: new Uint8Array(32).fill(7) },
+    terms: { kind: LICENCE_KIND.research, uses: USES_MASK, transferable: true, contributorsShareBps: 3_000 },
+    method: '',
+    methodVersion: '',
+    paramsHash: new Uint8Array(32),
+    metadata: 'export e2e',
+  };
+  for (const task of [1, 2]) await send(dev, { kind: 'passportCreate', task, spec: passportSpec });
+  for (const id of [1, 2]) await until(`passport ${id} active`, () => client.passport(id), (p) => p.activeVersion !== null);
+  const passportManifests = new Map<string, ExportManifest>();
+  for (const id of [1, 2]) {
+    for (const format of FORMATS) {
+      const result = await exportPassport(client, id, undefined, format, join(dir, `passport${id}.${format}`));
+      passportManifests.set(`${id}.${format}`, parseManifest(JSON.parse(readFileSync(result.manifest, 'utf8')) as unknown));
+    }
+  }
+  const p1 = passportManifests.get('1.jsonl') as ExportManifest;
+  t.match(p1, { source: { kind: 'passport', passport: 1, version: 1 }, binding: 'passport-record', contentRoot: m1.contentRoot }, "passport 1's root is task 1's");
+  for (const format of FORMATS) {
+    const r = await verifyExport(join(dir, `passport1.${format}`), passportManifests.get(`1.${format}`) as ExportManifest, client);
+    t.ok(r.verified, `passport ${format}: verified`);
+    t.match(r.report, /MATCH +state proof: passport 1 version 1 holds content root/);
+  }
+  const passportFile = join(dir, 'passport1.jsonl');
+  const original = await allRecords(passportFile, 'jsonl');
+  const passportCases: Array<[string, DatasetRecord[], string[]]> = [
+    ['one label changed', original.map((r, i) => (i === 5 ? { ...r, label: (r.label + 2) % 3 } : r)), ['content root', 'chain records']],
+    ['a row dropped', original.slice(1), ['file', 'record count', 'content root', 'chain records']],
+    ['two rows swapped', [original[1]!, original[0]!, ...original.slice(2)], ['file', 'content root', 'chain records']],
+  ];
+  for (const [what, tampered, expected] of passportCases) {
+    const path = join(dir, 'tampered-passport.jsonl');
+    await writeRecords(path, 'jsonl', tampered);
+    t.same(failed((await verifyExport(path, p1, client)).checks), expected, `passport, ${what}: fails exactly ${expected.join(', ')}`);
+  }
+  const swappedPassport = await verifyExport(passportFile, passportManifests.get('2.jsonl') as ExportManifest, client);
+  t.same(failed(swappedPassport.checks), ['content root', 'chain records'], "passport, the other passport's manifest: content root and chain records fail");
+  const forgedPassport = await verifyExport(forgedPath, { ...p1, contentRoot: forgedRoot ?? '' }, client);
+  t.same(failed(forgedPassport.checks), ['state proof', 'chain records'], 'passport, a forged root in the manifest: the proven version disagrees');
 
   // The CLI: exit 0 when verified, 3 with the report when not.
   const cliOut = join(dir, 'cli.jsonl');
