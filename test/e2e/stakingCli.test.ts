@@ -2,8 +2,9 @@
  * Staking with real processes, all through the CLI: a devnet node (blocks as soon as transactions
  * wait, empty blocks only once a minute, so the one-validator set never reaches an epoch boundary
  * and stays as it is); the dev key funds an operator key, which creates a validator with a fresh
- * consensus key; the dev key delegates to it, undelegates part, claims; the operator edits its
- * commission. Every `show` is checked against what the transactions did. Nothing asserts on time.
+ * consensus key; the dev key delegates to it and undelegates part. Every `show` is checked against
+ * what the transactions did. Kept to few process starts (each costs seconds under load); every
+ * staking command is covered in-process by test/unit/stakingCli.test.ts. Nothing asserts on time.
  */
 import t from 'tap';
 import { spawn, execFile } from 'node:child_process';
@@ -41,7 +42,7 @@ async function startNode(home: string): Promise<{ url: string; stop: () => Promi
   };
 }
 
-t.test('staking through the CLI: create a validator, delegate, undelegate, claim, edit, show', async (t) => {
+t.test('staking through the CLI: create a validator, delegate, undelegate, show', async (t) => {
   const dir = t.testdir();
   const home = join(dir, 'home');
   const command = async <T>(args: string[]): Promise<T> => {
@@ -75,10 +76,6 @@ t.test('staking through the CLI: create a validator, delegate, undelegate, claim
 
   const undelegated = await cli<{ completionHeight: number; height: number }>('stake', 'undelegate', '--from', 'dev', '--validator', op.address, '--amount', '4');
   t.equal(undelegated.completionHeight, undelegated.height + 100_000, 'released after the default unbonding period');
-  const claimed = await cli('stake', 'claim', '--from', 'dev', '--validator', op.address);
-  t.match(claimed, { delegator: dev.address, validator: op.address, rewards: '0', commission: '0' }, 'not in the set yet: nothing earned');
-  const edited = await cli('validator', 'edit', '--from', 'op', '--commission-bps', '600');
-  t.match(edited, { operator: op.address, commissionBps: 600, moniker: 'op-node' }, 'the moniker not given is kept');
 
   const shown = await cli('validator', 'show', '--from', 'op');
   t.match(shown, {
@@ -86,8 +83,8 @@ t.test('staking through the CLI: create a validator, delegate, undelegate, claim
     consensusAddress: created['consensusAddress'],
     consensusKey: `0x${consensusKey}`,
     moniker: 'op-node',
-    commissionBps: 600,
-    commissionChangedEpoch: 0,
+    commissionBps: 500,
+    commissionChangedEpoch: null,
     status: 'unbonded',
     power: '0',
     tokens: tag(156n),
@@ -96,9 +93,6 @@ t.test('staking through the CLI: create a validator, delegate, undelegate, claim
     index: 1,
   });
 
-  const list = await cli<{ total: number; validators: Array<{ operator: string; status: string }> }>('validator', 'list');
-  t.equal(list.total, 2, 'the genesis validator and the new one');
-  t.match(list.validators, [{ status: 'bonded' }, { operator: op.address, status: 'unbonded' }]);
 
   const stake = await cli('stake', 'show', '--from', 'dev');
   t.match(stake, {

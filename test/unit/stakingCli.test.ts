@@ -7,6 +7,9 @@
  * prints is compared with the chain's state; then usage errors, which send nothing.
  */
 import t from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { ChainError, addressToString, bytesToHex, hexToBytes } from '../../lib/index.ts';
 import { decodeSignedTx, loadDelegation, loadUnbonding, type Receipt } from '../../runtime/index.ts';
 import { loadAccount } from '../../state/index.ts';
@@ -24,6 +27,9 @@ const alice = numberedKey(9310);
 const aliceNode = numberedKey(9311);
 const bob = numberedKey(9312);
 const keys: Record<string, Key> = { alice, bob };
+
+const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
+const run = promisify(execFile);
 
 class UsageError extends ChainError<{ code: 'CLI_USAGE'; reason: string }> {}
 
@@ -151,4 +157,13 @@ t.test('validator and stake commands against a node', async (t) => {
   t.equal(await codeOf(stake(['delegate'], { from: 'bob', validator: 'tag1nope', amount: '1' })), 'ADDRESS_INVALID');
   t.equal(await codeOf(validator(['create'], { from: 'alice', 'self-stake': '0', moniker: 'x', 'consensus-key': bytesToHex(hexToBytes('00'.repeat(32))) })), 'STAKING_BAD_INPUT');
   t.equal(chain.height, height, 'no block was made');
+
+  // The commands are wired into `tagger` (node/main.ts): one real process reads this server.
+  const { stdout } = await run(process.execPath, [MAIN, 'validator', 'show', op, '--node', url, '--home', home]);
+  t.match(JSON.parse(stdout), { operator: op, moniker: 'renamed', status: 'unbonded' }, 'tagger validator show through main.ts');
+  const usageRun = await run(process.execPath, [MAIN, 'stake', 'delegate', '--from', 'bob', '--amount', '1', '--node', url, '--home', home]).then(
+    () => '',
+    (e: unknown) => (e as { stderr: string }).stderr,
+  );
+  t.match(usageRun, /"code":"CLI_USAGE".*--validator ADDRESS/, 'and its usage errors');
 });
