@@ -35,6 +35,7 @@ import {
   type StateWrite,
 } from '../state/index.ts';
 import { decodeCommit, encodeCommit, verifyCommit, type BftBlockPort, type Commit, type VotingValidator } from '../consensus/index.ts';
+import { blockIndex } from './indexer.ts';
 import type { Mempool } from './mempool.ts';
 
 /** A block executed but not yet committed. */
@@ -58,6 +59,8 @@ export type BlockExecutorDeps = {
   proposer: Uint8Array;
   log: Logger;
   onCommit?: (info: CommittedBlockInfo) => void;
+  /** False: write no query indexes (accounts' transactions, events); default true (`storage.index`). */
+  index?: boolean;
 };
 
 /**
@@ -277,6 +280,7 @@ export class BlockExecutor implements BftBlockPort {
       txs: executed.txs.map((t, i) => ({ hash: t.hash, bytes: t.bytes, receiptBytes: executed.receiptBytes[i] as Uint8Array })),
       writes: executed.writes,
       tree: executed.tree,
+      ...(this.deps.index === false ? {} : { index: blockIndex(executed.txs, executed.receipts) }),
     });
     this.pending.clear();
     this.storedCommit = { height, bytes: commitBytes };

@@ -76,6 +76,8 @@ export type NodeConfig = {
     pruneBatchHeights: number;
     /** Compact the pruned key ranges after this many pruned heights; 0: only when asked (admin). */
     compactEveryHeights: number;
+    /** Write the query indexes (transactions by account, events by type/account/task/passport). */
+    index: boolean;
   };
   /** State snapshots (node/snapshot.ts): every `interval` heights into `<home>/snapshots/`; 0: off. */
   snapshot: { interval: number; keep: number; chunkBytes: number };
@@ -118,7 +120,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     syncRequestTimeoutMs: 10_000,
   },
   log: { level: 'info' },
-  storage: { retainBlocks: 0, pruneBatchHeights: 100, compactEveryHeights: 10_000 },
+  storage: { retainBlocks: 0, pruneBatchHeights: 100, compactEveryHeights: 10_000, index: true },
   snapshot: { interval: 0, keep: 2, chunkBytes: 4 * 1024 * 1024 },
 };
 
@@ -190,6 +192,7 @@ const SPEC: Record<string, Record<string, Spec>> = {
     retainBlocks: { kind: 'int', min: RETAIN_BLOCKS_MIN, max: 0xffff_ffff, offZero: true },
     pruneBatchHeights: { kind: 'int', min: 1, max: 10_000 },
     compactEveryHeights: { kind: 'int', min: 0, max: 0xffff_ffff },
+    index: { kind: 'bool' },
   },
   snapshot: {
     interval: { kind: 'int', min: 0, max: 0xffff_ffff },

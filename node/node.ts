@@ -186,6 +186,7 @@ export class TaggerNode {
         store,
         mempool,
         proposer: key.address,
+        index: opts.config.storage.index,
         log: log.child({ module: 'executor' }),
         onCommit: (info) => node?.notifyCommit(info),
       });

@@ -93,6 +93,16 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
       // End-of-block events are the receipts with a zero transaction hash, after the transactions' own.
       return decodeReceipts(bytes).filter((r) => equalBytes(r.txHash, ZERO_HASH)).flatMap((r) => r.events);
     },
+    async accountTxs(address, before, limit) {
+      return store.accountTxs(address, before, limit);
+    },
+    async events(q) {
+      // Past pruning the index is gone too: start at the earliest kept height.
+      const fromHeight = Math.max(q.fromHeight, store.earliestHeight);
+      const type = q.type;
+      const filter = type === null || q.term === `type:${type}` ? undefined : (e: { type: string }) => e.type === type;
+      return store.events({ term: q.term, fromHeight, toHeight: q.toHeight, after: q.after, limit: q.limit, ...(filter === undefined ? {} : { filter }) });
+    },
     isPending(hash: Uint8Array) {
       return mempool.has(hash);
     },

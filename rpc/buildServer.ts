@@ -12,6 +12,7 @@ import { LABELLING_SCHEMAS } from './labellingSchemas.ts';
 import { STAKING_SCHEMAS } from './stakingSchemas.ts';
 import { PASSPORT_SCHEMAS } from './passportSchemas.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { queryRoutes } from './routes/queries.ts';
 import { blockRoutes } from './routes/blocks.ts';
 import { labellingRoutes } from './routes/labelling.ts';
 import { stakingRoutes } from './routes/staking.ts';
@@ -127,6 +128,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
   await app.register(txRoutes, { deps });
   await app.register(accountRoutes, { deps });
   await app.register(blockRoutes, { deps });
+  await app.register(queryRoutes, { deps });
   await app.register(stateRoutes, { deps });
   await app.register(labellingRoutes, { deps });
   await app.register(stakingRoutes, { deps });

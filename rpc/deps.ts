@@ -2,7 +2,7 @@
  * Everything the RPC server needs from the node, as one facade (the node implements it; tests pass
  * a fake). The RPC never touches the database, the network or consensus directly.
  */
-import type { Account, StateProof, StateReader } from '../state/index.ts';
+import type { Account, AccountTxHit, EventHit, IndexCursor, StateProof, StateReader } from '../state/index.ts';
 import type { Block, ChainEvent, Receipt, SignedTx } from '../runtime/index.ts';
 
 export type NodeStatus = {
@@ -45,6 +45,12 @@ export type AccountView = Account & { pendingNonce: number };
 /** Result of a submission: accepted into the mempool (or already there). */
 export type SubmitResult = { hash: Uint8Array; duplicate: boolean };
 
+/**
+ * An event query: `term` (one of `type:…`, `account:…`, `task:…`, `passport:…`) picks the index to
+ * walk, `type` filters further; heights inclusive; `after` resumes a previous page.
+ */
+export type EventQuery = { term: string | null; type: string | null; fromHeight: number; toHeight: number; after: IndexCursor | null; limit: number };
+
 export type RpcDeps = {
   status(): NodeStatus;
   /** Decodes, checks and adds a transaction to the mempool. Throws CodecError, TxError or MempoolError. */
@@ -56,6 +62,13 @@ export type RpcDeps = {
   tx(hash: Uint8Array): Promise<TxView | undefined>;
   /** Events of the block's end-of-block work (labelling rounds drawn and closed, tasks done…); undefined if no such block. */
   blockEvents(height: number): Promise<ChainEvent[] | undefined>;
+  /**
+   * An account's committed transactions, newest first, strictly before `before` (docs/rpc.md
+   * §Queries); from the account index written with each block.
+   */
+  accountTxs(address: Uint8Array, before: IndexCursor | null, limit: number): Promise<AccountTxHit[]>;
+  /** Events in height order from the event index; `next` is where to resume (null: the range is done). */
+  events(q: EventQuery): Promise<{ hits: EventHit[]; next: IndexCursor | null }>;
   /** True if the transaction is waiting in the mempool. */
   isPending(hash: Uint8Array): boolean;
   /** Proof for `key` against the latest committed state root. */

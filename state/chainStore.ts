@@ -38,6 +38,8 @@ export type BlockCommit = {
   writes: readonly StateWrite[];
   /** The tree after `writes`; its root is the block's state root. */
   tree: SparseMerkleTree;
+  /** Query index entries (accounts' transactions, the event log); none if the node does not index. */
+  index?: BlockIndex;
 };
 
 const P = {
@@ -49,6 +51,10 @@ const P = {
   tx: 0x74, // 't' + tx hash → [height, index, blockHash, txBytes, receiptBytes]
   meta: 0x6d, // 'm' + name
   prunedTx: 0x78, // 'x' + tx hash → height (u32 BE) of a transaction whose block was pruned
+  event: 0x65, // 'e' + height + u32 seq → IndexedEvent (the event log, in block order)
+  term: 0x69, // 'i' + term + 0x00 + height + u32 seq → nothing (events by type, account, task, passport)
+  accountTx: 0x61, // 'a' + address + height + u32 tx index → tx hash (transactions by account)
+  blockAccounts: 0x41, // 'A' + height → the block's (address, tx index) pairs, for pruning 'a'
 } as const;
 const HEAD_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('head'));
 const GENESIS_HASH_KEY = concatBytes(Uint8Array.of(P.meta), new TextEncoder().encode('genesisHash'));
@@ -61,11 +67,66 @@ const PRUNED_RANGES: ReadonlyArray<readonly [number, number]> = [
   [P.commit, P.commit + 1],
   [P.receipts, P.receipts + 1],
   [P.tx, P.tx + 1],
+  [P.event, P.event + 1],
+  [P.term, P.term + 1],
+  [P.accountTx, P.accountTx + 1],
+  [P.blockAccounts, P.blockAccounts + 1],
 ];
+
+/**
+ * One event of a block as the event index holds it (docs/spec/storage.md §Indexes): the transaction
+ * it came from (its index in the block, or -1 for end-of-block work), its type and attributes, and
+ * the terms it can be found by (`type:…`, `account:…`, `task:…`, `passport:…`; chosen by the node).
+ */
+export type IndexedEvent = { tx: number; type: string; attributes: ReadonlyArray<readonly [string, string]>; terms: readonly string[] };
+
+/** What a block adds to the query indexes; computed by the node, which knows the formats. */
+export type BlockIndex = {
+  /** The accounts each transaction involves: (address, index of the transaction in the block). */
+  accounts: ReadonlyArray<readonly [Uint8Array, number]>;
+  events: readonly IndexedEvent[];
+};
+
+/** Where an index read resumes: strictly after (ascending) or before (descending) this position. */
+export type IndexCursor = { height: number; seq: number };
+export type EventHit = { height: number; seq: number; event: IndexedEvent };
+export type AccountTxHit = { height: number; index: number; hash: Uint8Array };
+
+/** Bounds what one block may add to the indexes and what one read may examine. */
+export const INDEX_EVENTS_PER_BLOCK_MAX = 1 << 20;
+export const INDEX_TERM_BYTES_MAX = 128;
+export const INDEX_SCAN_MAX = 2_000;
+const EVENT_RECORD_BYTES_MAX = 64 * 1024;
+
+const termPrefix = (term: string): Uint8Array => concatBytes(Uint8Array.of(P.term), new TextEncoder().encode(term), Uint8Array.of(0));
+const position = (height: number, seq: number): Uint8Array => concatBytes(u32ToBytes(height), u32ToBytes(seq));
+const readPosition = (key: Uint8Array, at: number): IndexCursor => {
+  const view = new DataView(key.buffer, key.byteOffset + at, 8);
+  return { height: view.getUint32(0), seq: view.getUint32(4) };
+};
+
+function encodeIndexedEvent(e: IndexedEvent): Uint8Array {
+  return encode([e.tx + 1, e.type, e.attributes.map(([k, v]) => [k, v]), [...e.terms]]);
+}
+
+function decodeIndexedEvent(bytes: Uint8Array): IndexedEvent {
+  return decodeCanonical(bytes, 'IndexedEvent', EVENT_RECORD_BYTES_MAX, (v) => {
+    const r = Reader.array(v, 'IndexedEvent', 4);
+    const tx = r.u32('tx') - 1;
+    const type = r.str('type', 64);
+    const attributes = r.list('attributes', 256, (a) => {
+      const pair = Reader.array(a, 'attribute', 2);
+      return [pair.str('name', 64), pair.str('value', 4096)] as const;
+    });
+    const terms = r.list('terms', 64, (t) => Reader.array([t], 'term', 1).str('term', INDEX_TERM_BYTES_MAX));
+    return { tx, type, attributes, terms };
+  }, encodeIndexedEvent);
+}
 
 /** One pruned height: what the caller (which knows the block format) found in its block. */
 export type PrunedHeight = { height: number; txHashes: readonly Uint8Array[] };
 
+const EMPTY = new Uint8Array(0);
 const withPrefix = (prefix: number, key: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(prefix), key);
 const heightKey = (prefix: number, height: number): Uint8Array => withPrefix(prefix, u32ToBytes(height));
 const readHeight = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
@@ -247,6 +308,82 @@ export class ChainStore {
       const record: TxRecord = { height: c.height, index, blockHash: c.blockHash, txBytes: tx.bytes, receiptBytes: tx.receiptBytes };
       batch.put(withPrefix(P.tx, tx.hash), encodeTxRecord(record));
     });
+    if (c.index !== undefined) this.putIndex(batch, c, c.index);
+  }
+
+  /** The block's index entries: in the same batch as the block, so a committed tx is always findable. */
+  private putIndex(batch: ReturnType<Level<Uint8Array, Uint8Array>['batch']>, c: BlockCommit, index: BlockIndex): void {
+    if (index.events.length > INDEX_EVENTS_PER_BLOCK_MAX) throw new StoreError({ code: 'STORE_CORRUPT', reason: `block ${c.height} has ${index.events.length} events to index` });
+    index.events.forEach((e, seq) => {
+      const at = position(c.height, seq);
+      batch.put(concatBytes(Uint8Array.of(P.event), at), encodeIndexedEvent(e));
+      for (const term of e.terms) batch.put(concatBytes(termPrefix(term), at), EMPTY);
+    });
+    const pairs: Array<[Uint8Array, number]> = [];
+    for (const [address, txIndex] of index.accounts) {
+      const hash = c.txs[txIndex]?.hash;
+      if (hash === undefined) continue;
+      batch.put(concatBytes(Uint8Array.of(P.accountTx), address, position(c.height, txIndex)), hash);
+      pairs.push([address, txIndex]);
+    }
+    if (pairs.length > 0) batch.put(heightKey(P.blockAccounts, c.height), encode(pairs));
+  }
+
+  /**
+   * Events in height order, strictly after `after`, from `fromHeight` to `toHeight` inclusive. With
+   * `term`, only events indexed under it; `filter` drops events the caller does not want (e.g. a
+   * second term). Examines at most INDEX_SCAN_MAX index entries: `next` says where to resume when
+   * the range was not exhausted (it may be set with fewer than `limit` hits).
+   */
+  async events(q: { term: string | null; fromHeight: number; toHeight: number; after: IndexCursor | null; limit: number; filter?: (e: IndexedEvent) => boolean }): Promise<{ hits: EventHit[]; next: IndexCursor | null }> {
+    const prefix = q.term === null ? Uint8Array.of(P.event) : termPrefix(q.term);
+    const start = q.after === null ? concatBytes(prefix, position(q.fromHeight, 0)) : concatBytes(prefix, position(q.after.height, q.after.seq + 1));
+    const end = concatBytes(prefix, position(q.toHeight + 1, 0));
+    const hits: EventHit[] = [];
+    let scanned = 0;
+    let last: IndexCursor | null = null;
+    for await (const [key, value] of this.db.iterator({ gte: start, lt: end, limit: INDEX_SCAN_MAX })) {
+      scanned++;
+      last = readPosition(key, prefix.length);
+      const bytes = q.term === null ? value : await this.db.get(concatBytes(Uint8Array.of(P.event), position(last.height, last.seq)));
+      if (bytes === undefined) continue;
+      const event = decodeIndexedEvent(bytes);
+      if (q.filter !== undefined && !q.filter(event)) continue;
+      hits.push({ ...last, event });
+      if (hits.length >= q.limit) return { hits, next: last };
+    }
+    return { hits, next: scanned >= INDEX_SCAN_MAX && last !== null ? last : null };
+  }
+
+  /** An account's transactions, newest first, strictly before `before`; at most `limit`. */
+  async accountTxs(address: Uint8Array, before: IndexCursor | null, limit: number): Promise<AccountTxHit[]> {
+    const prefix = concatBytes(Uint8Array.of(P.accountTx), address);
+    const end = before === null ? concatBytes(prefix, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)) : concatBytes(prefix, position(before.height, before.seq));
+    const out: AccountTxHit[] = [];
+    for await (const [key, hash] of this.db.iterator({ gte: prefix, lt: end, reverse: true, limit })) {
+      const at = readPosition(key, prefix.length);
+      out.push({ height: at.height, index: at.seq, hash });
+    }
+    return out;
+  }
+
+  /** Deletes one height's index entries (pruning): the terms and accounts it recorded, then its event log. */
+  private async pruneIndex(batch: ReturnType<Level<Uint8Array, Uint8Array>['batch']>, height: number): Promise<void> {
+    const from = concatBytes(Uint8Array.of(P.event), position(height, 0));
+    const to = concatBytes(Uint8Array.of(P.event), position(height + 1, 0));
+    for await (const [key, value] of this.db.iterator({ gte: from, lt: to })) {
+      const at = key.subarray(1);
+      for (const term of decodeIndexedEvent(value).terms) batch.del(concatBytes(termPrefix(term), at));
+      batch.del(key);
+    }
+    const accounts = await this.db.get(heightKey(P.blockAccounts, height));
+    if (accounts === undefined) return;
+    const pairs = decodeCanonical(accounts, 'BlockAccounts', TX_RECORD_BYTES_MAX, (v) => Reader.list(v, 'BlockAccounts', 1 << 20, (p) => {
+      const r = Reader.array(p, 'pair', 2);
+      return [r.bytes('address', 20), r.u32('index')] as const;
+    }), (pairs) => encode(pairs.map(([a, i]) => [a, i])));
+    for (const [address, index] of pairs) batch.del(concatBytes(Uint8Array.of(P.accountTx), address, position(height, index)));
+    batch.del(heightKey(P.blockAccounts, height));
   }
 
   async blockBytes(height: number): Promise<Uint8Array | undefined> {
@@ -290,6 +427,7 @@ export class ChainStore {
     if (heights.length === 0) return this.earliest;
     const batch = this.db.batch();
     for (const { height, txHashes } of heights) {
+      await this.pruneIndex(batch, height);
       batch.del(heightKey(P.block, height));
       batch.del(heightKey(P.commit, height));
       batch.del(heightKey(P.receipts, height));

@@ -134,6 +134,10 @@ export function createFake(overrides: Partial<RpcDeps> = {}): Fake {
     blockEvents: async (height) => (height === 1 ? [{ type: 'task_done', attributes: [['task', '1'], ['refund', '0'], ['lowConfidence', '0']] }] : undefined),
     blockByHash: async (h) => (bytesToHex(h) === bytesToHex(hash) ? block : undefined),
     tx: async (h) => (bytesToHex(h) === bytesToHex(committed.hash) ? txView : undefined),
+    // The one committed transaction involves alice (sender) and bob (recipient), at height 1 index 0.
+    accountTxs: async (address, before) =>
+      [alice, bob].some((k) => bytesToHex(k.address) === bytesToHex(address)) && (before === null || before.height > 1) ? [{ height: 1, index: 0, hash: committed.hash }] : [],
+    events: async () => ({ hits: [], next: null }),
     isPending: (h) => pending.has(bytesToHex(h)),
     proveState: (key) => ({ height: 1, stateRoot: tree.root, proof: tree.prove(key) }),
     state: () => ({ height: 1, reader: tree }),
