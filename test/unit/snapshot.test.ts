@@ -7,6 +7,7 @@ import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Test } from 'tap';
 import { ONE_TAG, bytesToHex, encode, nullLogger, sha256 } from '../../lib/index.ts';
 import { decodeBlock } from '../../runtime/index.ts';
 import { ChainStore, loadAccount } from '../../state/index.ts';
@@ -45,7 +46,7 @@ async function source(t: Tap): Promise<{ chain: TestChain; snap: string; manifes
   const { dir, manifest } = await snapshotStoreHead(chain.store, genesis.chainId, join(await tmp(t), 'snapshots'), 300);
   return { chain, snap: dir, manifest };
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
+type Tap = Test;
 
 /** A new empty directory, removed after the test (tap's testdir is one per test). */
 async function tmp(t: Tap): Promise<string> {
