@@ -254,15 +254,25 @@ export async function* readRecords(path: string, format: DatasetFormat): AsyncGe
   if (first) throw badFile(path, 'the CSV file has no header');
 }
 
+/** hyparquet's own failures (not a Parquet file, a damaged page) as EXPORT_BAD_FILE. */
+async function parquetCall<T>(path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e: unknown) {
+    if (isChainError(e)) throw e;
+    throw badFile(path, `not a readable Parquet file: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function* readParquet(path: string): AsyncGenerator<DatasetRecord> {
-  const file = await asyncBufferFromFile(path);
-  const metadata = await parquetMetadataAsync(file);
+  const file = await parquetCall(path, () => asyncBufferFromFile(path));
+  const metadata = await parquetCall(path, () => parquetMetadataAsync(file));
   const columns = metadata.schema.slice(1).map((s) => s.name);
   if (columns.join(',') !== DATASET_COLUMNS.join(',')) throw badFile(path, `the Parquet columns are not ${DATASET_COLUMNS.join(', ')}`);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file, metadata, rowStart, rowEnd })) as Array<Record<string, unknown>>;
+    const rows = (await parquetCall(path, () => parquetReadObjects({ file, metadata, rowStart, rowEnd }))) as Array<Record<string, unknown>>;
     for (let i = 0; i < rows.length; i++) {
       const o = rows[i] as Record<string, unknown>;
       const plain: Record<string, unknown> = {};
@@ -660,7 +670,7 @@ export async function verifyExport(path: string, manifest: ExportManifest, clien
     served = await client.block(manifest.height);
   } catch (e: unknown) {
     if (!isChainError(e)) throw e;
-    checks.push({ check: 'header', ok: false, detail: `the node has no block ${manifest.height}: ${e.message}` });
+    checks.push({ check: 'header', ok: false, detail: `cannot read block ${manifest.height} from the node: ${e.message}` });
     return done();
   }
   const headerOk = computed === manifest.blockHash && served.hash === manifest.blockHash && header.height === manifest.height && header.chainId === manifest.chainId;
