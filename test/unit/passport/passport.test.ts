@@ -4,6 +4,7 @@
  * the cap with its deterministic fold, versions, external registration and owner transfer.
  */
 import t from 'tap';
+import fc from 'fast-check';
 import { ONE_TAG, bytesToHex, equalBytes, sha256 } from '../../../lib/index.ts';
 import {
   PASSPORT_STATUS,
@@ -191,4 +192,46 @@ t.test('owner transfer: refused when not transferable, by a non-owner, to onesel
   t.equal(chain.send(buyer, { kind: 'licenceBuy', offer: 1, maxPrice: ONE_TAG }).code, 'OFFER_STALE', "the old owner's offer lapsed");
   t.equal(chain.send(requester, { kind: 'licenceOffer', passport: id, terms: offerTerms() }).code, 'PASSPORT_NOT_OWNER');
   ok(chain.send(stranger, { kind: 'licenceOffer', passport: id, terms: offerTerms() }));
+});
+
+t.test('two builds queued in one block finish in order, with the same root and shares', async (t) => {
+  const { chain, task } = doneTask(8);
+  const view = new StateView(chain.state);
+  savePassportParams(view, { ...DEFAULT_PASSPORT_PARAMS, buildUnitsPerBlockMax: 5 });
+  chain.state.apply(view.writes());
+  const receipts = chain.block([chain.tx(requester, { kind: 'passportCreate', task, spec: passportSpec() }), chain.tx(requester, { kind: 'passportCreate', task, spec: passportSpec() })]);
+  t.same(receipts.map((r) => r.code), ['', '']);
+  t.equal(buildQueueLength(chain.state), 2);
+  const activeAt = new Map<number, number>();
+  for (let i = 0; i < 20 && activeAt.size < 2; i++) {
+    chain.block();
+    for (const id of [1, 2]) if (!activeAt.has(id) && loadPassportVersion(chain.state, id, 1)?.status === PASSPORT_STATUS.active) activeAt.set(id, chain.height);
+  }
+  t.ok((activeAt.get(1) ?? 0) <= (activeAt.get(2) ?? 0), 'the older build finishes first');
+  const a = loadPassportVersion(chain.state, 1, 1)!;
+  const b = loadPassportVersion(chain.state, 2, 1)!;
+  t.same(a.contentRoot, b.contentRoot);
+  t.same(loadContributors(chain.state, 1, 1), loadContributors(chain.state, 2, 1));
+  t.equal(buildQueueLength(chain.state), 0);
+  t.same(a.contentRoot, taskRoot(chain, task));
+});
+
+t.test('property: select equals sorting everything and cutting at max', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 20 })), { maxLength: 200 }), fc.integer({ min: 1, max: 50 }), (entries, max) => {
+      // Distinct addresses: the byte picks one, as an annotator is tallied once.
+      const unique = [...new Map(entries.map(([a, s]) => [a, s])).entries()].map(([a, s]) => ({ address: sha256(Uint8Array.of(a)).subarray(0, 20), shares: s }));
+      const job = { top: [] as Contributor[], folded: 0 };
+      for (const c of unique) select(job, c, max);
+      const ref = [...unique].sort((x, y) => y.shares - x.shares || Buffer.compare(x.address, y.address));
+      const kept = ref.slice(0, max);
+      return (
+        job.top.length === kept.length &&
+        job.top.every((c, i) => equalBytes(c.address, kept[i]!.address)) &&
+        job.folded === ref.slice(max).reduce((s, c) => s + c.shares, 0)
+      );
+    }),
+    { numRuns: 300, seed: 3 },
+  );
+  t.pass('300 random selections');
 });
