@@ -12,7 +12,7 @@
  *   then the version becomes active with the content root, the record count, the mean confidence
  *            and the contributor list.
  */
-import { DatasetRootBuilder, Reader, addressToString, compareBytes, decodeStateValue, encode, encodeDatasetRecord } from '../../lib/index.ts';
+import { DatasetRootBuilder, addressToString, assert, compareBytes, encodeDatasetRecord, readU32, writeU32 } from '../../lib/index.ts';
 import type { StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { ITEM_STATUS, loadItemWithAnswers } from '../labelling/index.ts';
@@ -33,7 +33,6 @@ import {
   type BuildJob,
   type Contributor,
 } from './records.ts';
-import { assert } from '../../lib/index.ts';
 
 export type PassportBlockEnv = { height: number };
 
@@ -99,9 +98,12 @@ function addItem(view: StateView, job: BuildJob, builder: DatasetRootBuilder): v
   for (const seat of item.seats) if (seat.answer >= 0 && seat.answer === item.label) addTally(view, job, seat.annotator);
 }
 
+/** A tally is 4 bytes, a big-endian u32 (written once per accepted label: kept out of msgpack). */
 function loadTally(view: StateView, job: BuildJob, who: Uint8Array): number {
   const bytes = view.get(tallyKey(job.id, job.version, who));
-  return bytes === undefined ? 0 : decodeStateValue(bytes, 'Tally', 16, (v) => Reader.array(v, 'Tally', 1).u32('shares'));
+  if (bytes === undefined) return 0;
+  assert(bytes.length === 4, 'passport tally: not 4 bytes');
+  return readU32(bytes, 0);
 }
 
 function addTally(view: StateView, job: BuildJob, who: Uint8Array): void {
@@ -110,7 +112,9 @@ function addTally(view: StateView, job: BuildJob, who: Uint8Array): void {
     view.set(tallyListKey(job.id, job.version, job.tallied), who);
     job.tallied++;
   }
-  view.set(tallyKey(job.id, job.version, who), encode([shares + 1]));
+  const value = new Uint8Array(4);
+  writeU32(value, 0, shares + 1);
+  view.set(tallyKey(job.id, job.version, who), value);
 }
 
 /** Whether `a` ranks before `b`: more shares first, then the lower address. */
