@@ -102,6 +102,7 @@ const ROW_GROUP = 10_000;
 const CHUNK_BYTES = 256 * 1024;
 /** Tries to read every proof at one height while blocks keep coming. */
 const PIN_TRIES = 50;
+const PIN_PAUSE_MS = 50;
 /** Exit status of `verify` when a check failed (1 is any other error). */
 export const VERIFY_FAILED_EXIT = 3;
 
@@ -403,6 +404,7 @@ async function fullHeader(client: TaggerClient, block: BlockJson): Promise<Manif
 /** Proofs of `keys` all read at one height, and that height's block with its commit. */
 async function pinProofs(client: TaggerClient, keys: ReadonlyArray<{ what: string; key: Uint8Array }>): Promise<{ proofs: ManifestProof[]; block: BlockJson }> {
   for (let attempt = 0; attempt < PIN_TRIES; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, PIN_PAUSE_MS));
     const replies = await Promise.all(keys.map((k) => client.proveState(k.key)));
     const height = replies[0]?.height ?? 0;
     if (!replies.every((r) => r.height === height && r.stateRoot === replies[0]?.stateRoot)) continue;
