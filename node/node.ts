@@ -145,7 +145,8 @@ export class TaggerNode {
     this.mode = parts.net === null ? 'solo' : 'bft';
     this.config = parts.config;
     this.log = parts.log;
-    this.storage = new NodeStorage(parts.config, { store: parts.store, chainId: parts.genesis.chainId, home: parts.paths.home, log: parts.log });
+    const net = parts.net;
+    this.storage = new NodeStorage(parts.config, { store: parts.store, chainId: parts.genesis.chainId, home: parts.paths.home, log: parts.log, syncing: () => net?.follower.syncing ?? false });
     this.commitListeners.add((info) => this.storage.afterCommit(info.height));
     if (parts.ops.admin !== null) registerStorageAdminRoutes(parts.ops.admin, this.storage);
   }

@@ -45,6 +45,7 @@ export class Pruner {
   private readonly opts: PrunerOpts;
   private readonly store: ChainStore;
   private readonly log: Logger;
+  private readonly paused: () => boolean;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -52,10 +53,16 @@ export class Pruner {
   private compacting: Promise<void> | null = null;
   readonly stats: PrunerStats;
 
-  constructor(opts: PrunerOpts, deps: { store: ChainStore; log: Logger }) {
+  /**
+   * `paused`: true while the node catches up by block sync. A sync batch commits up to a hundred
+   * heights while the consensus engine may still be at the first of them and read its block back
+   * (BlockGate); pruning waits until the engine has moved on.
+   */
+  constructor(opts: PrunerOpts, deps: { store: ChainStore; log: Logger; paused?: () => boolean }) {
     this.opts = opts;
     this.store = deps.store;
     this.log = deps.log;
+    this.paused = deps.paused ?? (() => false);
     this.stats = { prunedHeights: 0, batches: 0, compactions: 0, earliestHeight: deps.store.earliestHeight };
   }
 
@@ -117,7 +124,7 @@ export class Pruner {
   /** Prunes one batch; false when there is nothing left to prune. */
   private async step(): Promise<boolean> {
     const head = this.store.head;
-    if (head === null) return false;
+    if (head === null || this.paused()) return false;
     const earliest = this.store.earliestHeight;
     const target = pruneTarget(head.height, this.opts.retainBlocks, earliest);
     if (target <= earliest) return false;

@@ -15,12 +15,13 @@ export class NodeStorage implements StorageAdminDeps {
   readonly snapshots: SnapshotTaker;
   private readonly store: ChainStore;
 
-  constructor(config: Pick<NodeConfig, 'storage' | 'snapshot'>, deps: { store: ChainStore; chainId: string; home: string; log: Logger }) {
+  /** `syncing`: the node is catching up by block sync (pruning waits; see Pruner). */
+  constructor(config: Pick<NodeConfig, 'storage' | 'snapshot'>, deps: { store: ChainStore; chainId: string; home: string; log: Logger; syncing?: () => boolean }) {
     const s = config.storage;
     this.store = deps.store;
     this.pruner = new Pruner(
       { retainBlocks: s.retainBlocks, batchHeights: s.pruneBatchHeights, compactEveryHeights: s.compactEveryHeights },
-      { store: deps.store, log: deps.log.child({ module: 'pruner' }) },
+      { store: deps.store, log: deps.log.child({ module: 'pruner' }), ...(deps.syncing === undefined ? {} : { paused: deps.syncing }) },
     );
     this.snapshots = new SnapshotTaker(config.snapshot, { root: snapshotsDir(deps.home), chainId: deps.chainId, store: deps.store, log: deps.log.child({ module: 'snapshot' }) });
   }

@@ -142,6 +142,22 @@ t.test('an archive node (retainBlocks 0) prunes nothing', async (t) => {
   t.equal(pruner.stats.compactions, 1, 'compaction on demand works on an archive node too');
 });
 
+t.test('pruning waits while the node catches up by block sync', async (t) => {
+  const chain = await openTestChain(t.testdir(), genesis);
+  t.teardown(() => chain.store.close());
+  for (let i = 0; i < 15; i++) await produce(chain);
+  let syncing = true;
+  const pruner = new Pruner({ retainBlocks: 10, batchHeights: 4, compactEveryHeights: 0 }, { store: chain.store, log: nullLogger, paused: () => syncing });
+  pruner.afterCommit();
+  await pruner.idle();
+  t.equal(chain.store.earliestHeight, 1, 'nothing pruned during sync');
+  syncing = false;
+  await produce(chain);
+  pruner.afterCommit();
+  await pruner.idle();
+  t.equal(chain.store.earliestHeight, 7, 'pruned at the first commit after sync');
+});
+
 t.test('status JSON carries earliestHeight', async (t) => {
   const chain = await openTestChain(t.testdir(), genesis);
   t.teardown(() => chain.store.close());
