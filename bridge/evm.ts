@@ -11,7 +11,9 @@ import { createLegacyTx } from '@ethereumjs/tx';
 import { createAccount, createAddressFromPrivateKey, createAddressFromString } from '@ethereumjs/util';
 import { createVM, runTx, type VM } from '@ethereumjs/vm';
 import { bytesToHex, hexToBytes } from '../lib/index.ts';
-import { decodeErrorResult, encodeDeployData, type Abi, type Hex } from 'viem';
+import { decodeErrorResult, decodeFunctionResult, encodeDeployData, encodeFunctionData, type Abi, type Hex } from 'viem';
+import { domainSeparator, validatorSetHash, type BridgeDomain, type BridgeValidatorSet } from './checkpoint.ts';
+import { TAG_TOKEN, TAGGER_BRIDGE } from './contracts/artifacts.ts';
 import { BridgeError } from './errors.ts';
 
 export type EvmLog = { address: Hex; topics: Hex[]; data: Hex };
@@ -88,7 +90,8 @@ export class LocalEvm {
     const data = encodeDeployData({ abi: artifact.abi, bytecode: artifact.bytecode, args });
     const result = await this.send(from, null, data);
     if (result.reverted || result.createdAddress === null) {
-      throw new BridgeError({ code: 'BRIDGE_OUT_OF_RANGE', field: 'deploy', value: result.error?.name ?? 'reverted' }, `deployment reverted: ${result.error?.name ?? result.returnData}`);
+      const error = result.error?.name ?? result.returnData;
+      throw new BridgeError({ code: 'BRIDGE_EVM_REVERTED', what: 'deployment', error }, `deployment reverted: ${error}`);
     }
     return result.createdAddress;
   }
@@ -158,4 +161,73 @@ export class LocalEvm {
     }
     return null;
   }
+}
+
+/** What `deployBridge` needs; the caps and quorum as in docs/spec/bridge.md. */
+export type BridgeDeployParams = {
+  /** An existing TAG token; null deploys a TagToken with `tokenSupply` minted to `tokenHolder`. */
+  token: Hex | null;
+  tokenHolder: Hex;
+  tokenSupply: bigint;
+  appchainId: Uint8Array;
+  lastEndBlock: bigint;
+  perTxCap: bigint;
+  epochCap: bigint;
+  epochSeconds: bigint;
+  largeWithdrawal: bigint;
+  delaySeconds: bigint;
+  guardianQuorum: bigint;
+  validatorSet: BridgeValidatorSet;
+  guardians: readonly Hex[];
+};
+
+export type BridgeDeployment = { token: Hex; bridge: Hex; domain: BridgeDomain };
+
+/**
+ * Deploys TAG (unless given) and the bridge, then reads the deployed state back and checks it against
+ * what TypeScript computes — validator-set hash and id, domain separator, token — so a deployment that
+ * left anything unset or different fails here, not at the first withdrawal (research/bridge.md §3,
+ * Ronin 2024 and Nomad).
+ */
+export async function deployBridge(evm: LocalEvm, deployer: Uint8Array, p: BridgeDeployParams): Promise<BridgeDeployment> {
+  const token = p.token ?? (await evm.deploy(deployer, TAG_TOKEN, [p.tokenHolder, p.tokenSupply]));
+  const config = {
+    token,
+    appchainId: toHex(p.appchainId),
+    lastEndBlock: p.lastEndBlock,
+    perTxCap: p.perTxCap,
+    epochCap: p.epochCap,
+    epochSeconds: p.epochSeconds,
+    largeWithdrawal: p.largeWithdrawal,
+    delaySeconds: p.delaySeconds,
+    guardianQuorum: p.guardianQuorum,
+  };
+  const set = { id: p.validatorSet.id, signers: p.validatorSet.signers.map(toHex), powers: p.validatorSet.powers };
+  const bridge = await evm.deploy(deployer, TAGGER_BRIDGE, [config, set, p.guardians]);
+  const domain = { chainId: evm.chainId, contract: hexToBytes(bridge.slice(2)), appchainId: p.appchainId };
+  const expected: Record<string, string> = {
+    validatorSetHash: toHex(validatorSetHash(p.validatorSet)),
+    validatorSetId: p.validatorSet.id.toString(),
+    domainSeparator: toHex(domainSeparator(domain)),
+    token: token.toLowerCase(),
+    lastCheckpoint: '0',
+    paused: 'false',
+  };
+  for (const [field, want] of Object.entries(expected)) {
+    const got = await readBridgeValue(evm, bridge, field);
+    if (got !== want) {
+      throw new BridgeError({ code: 'BRIDGE_DEPLOYMENT_MISMATCH', field, expected: want, actual: got }, `deployed ${field} is ${got}, expected ${want}`);
+    }
+  }
+  return { token, bridge, domain };
+}
+
+async function readBridgeValue(evm: LocalEvm, bridge: Hex, functionName: string): Promise<string> {
+  const abi: Abi = TAGGER_BRIDGE.abi;
+  const result = await evm.read(bridge, encodeFunctionData({ abi, functionName }));
+  if (result.reverted) {
+    throw new BridgeError({ code: 'BRIDGE_EVM_REVERTED', what: functionName, error: result.error?.name ?? result.returnData }, `${functionName}() reverted`);
+  }
+  const value = decodeFunctionResult({ abi, functionName, data: result.returnData });
+  return typeof value === 'string' ? value.toLowerCase() : String(value);
 }

@@ -4,6 +4,7 @@
  * validator-set rotation, fresh-deployment state, contiguity and the equivocation breaker.
  */
 import t from 'tap';
+import { deployBridge } from '../../bridge/evm.ts';
 import {
   CHECKPOINT_TYPE,
   TAGGER_BRIDGE,
@@ -228,6 +229,23 @@ t.test('a fresh deployment: every piece of state set, nothing accepted without s
   t.match(await deployWith({ perTxCap: 10n, epochCap: 5n }, f.group.set, guardians), /BadConfig/, 'a per-transaction cap above the epoch cap');
   t.match(await deployWith({ delaySeconds: 30n * 86_400n + 1n }, f.group.set, guardians), /BadConfig/, 'a delay longer than 30 days');
   t.match(await deployWith({ epochSeconds: 0n }, f.group.set, guardians), /BadConfig/, 'a zero epoch');
+  const params = {
+    token: f.token,
+    tokenHolder: f.address(f.deployer),
+    tokenSupply: 0n,
+    appchainId: appchainIdFromChainId(APPCHAIN),
+    lastEndBlock: 0n,
+    perTxCap: 1n,
+    epochCap: 1n,
+    epochSeconds: 1n,
+    largeWithdrawal: 1n,
+    delaySeconds: 0n,
+    guardianQuorum: 2n,
+    validatorSet: f.group.set,
+    guardians,
+  };
+  t.ok((await deployBridge(f.evm, f.deployer, params)).bridge, 'deployBridge: deployed and read back');
+  await t.rejects(deployBridge(f.evm, f.deployer, { ...params, guardianQuorum: 1n }), { code: 'BRIDGE_EVM_REVERTED' }, 'deployBridge reports a refused deployment');
 });
 
 t.test('continuity: skipped, gapped, overlapping, reversed, too long and replayed checkpoints', async (t) => {
