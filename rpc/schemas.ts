@@ -133,6 +133,7 @@ const Header = {
     height: u32,
     timeMs,
     parentHash: hash,
+    lastCommitHash: { ...hash, description: "hash of the parent's commit certificate carried in the block" },
     txRoot: hash,
     receiptsRoot: hash,
     stateRoot: { ...hash, description: 'state root after this block' },

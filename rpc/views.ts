@@ -79,6 +79,8 @@ export type HeaderJson = {
   height: number;
   timeMs: string;
   parentHash: Hex;
+  /** Hash of the parent's commit certificate the block carries (`lastCommit`). */
+  lastCommitHash: Hex;
   txRoot: Hex;
   receiptsRoot: Hex;
   stateRoot: Hex;
@@ -209,6 +211,7 @@ export function headerToJson(h: Header): HeaderJson {
     height: h.height,
     timeMs: h.timeMs.toString(),
     parentHash: hex(h.parentHash),
+    lastCommitHash: hex(h.lastCommitHash),
     txRoot: hex(h.txRoot),
     receiptsRoot: hex(h.receiptsRoot),
     stateRoot: hex(h.stateRoot),

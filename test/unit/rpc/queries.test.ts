@@ -116,6 +116,7 @@ t.test('GET /v1/blocks/latest, /:height, /by-hash/:hash', async (t) => {
       height: 1,
       timeMs: h.timeMs.toString(),
       parentHash: '0x' + '00'.repeat(32),
+      lastCommitHash: '0x' + '00'.repeat(32),
       txRoot: '0x' + '01'.repeat(32),
       receiptsRoot: '0x' + '02'.repeat(32),
       stateRoot: '0x' + bytesToHex(h.stateRoot),
