@@ -18,6 +18,8 @@ export type NodeConfig = {
     host: string;
     port: number;
     bodyLimitBytes: number;
+    /** Open client connections at most (event streams included). */
+    connectionsMax: number;
     /** Requests per client (IP) per window; 0: no limit. */
     rateLimitMax: number;
     rateLimitWindowMs: number;
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     host: '127.0.0.1',
     port: 26657,
     bodyLimitBytes: 1024 * 1024,
+    connectionsMax: 1024,
     rateLimitMax: 6000,
     rateLimitWindowMs: 60_000,
     trustProxy: false,
@@ -145,6 +148,7 @@ const SPEC: Record<string, Record<string, Spec>> = {
     host: { kind: 'string', re: /^[A-Za-z0-9.:-]{1,253}$/ },
     port: { kind: 'int', min: 0, max: 65535 },
     bodyLimitBytes: { kind: 'int', min: 1024, max: 64 * 1024 * 1024 },
+    connectionsMax: { kind: 'int', min: 1, max: 1_000_000 },
     rateLimitMax: { kind: 'int', min: 0, max: 10_000_000 },
     rateLimitWindowMs: { kind: 'int', min: 1000, max: 86_400_000 },
     trustProxy: { kind: 'bool' },

@@ -60,6 +60,7 @@ export class NodeOps {
     const rpc = this.config.rpc;
     return {
       bodyLimitBytes: rpc.bodyLimitBytes,
+      connectionsMax: rpc.connectionsMax,
       rateLimit: rpc.rateLimitMax === 0 ? null : { max: rpc.rateLimitMax, windowMs: rpc.rateLimitWindowMs },
       corsOrigins: rpc.corsOrigins,
       trustProxy: rpc.trustProxy,

@@ -33,6 +33,8 @@ export type RpcOpts = {
   bodyLimitBytes?: number;
   /** Longest time to receive a whole request. Default 30 s. */
   requestTimeoutMs?: number;
+  /** Open client connections at most (event streams included); past it new ones are closed at once. Default 1,024. */
+  connectionsMax?: number;
   /** Per-client request limit; absent or null: none. */
   rateLimit?: RateLimitOpts | null;
   /** Origins allowed cross-origin reads (`*` for any); absent or empty: CORS off. */
@@ -49,6 +51,7 @@ export type RpcOpts = {
 
 export const RPC_BODY_LIMIT_BYTES_DEFAULT = 1024 * 1024;
 export const RPC_REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
+export const RPC_CONNECTIONS_MAX_DEFAULT = 1024;
 /** Version of this API's document (`info.version` in /openapi.json); paths carry the major (`/v1`). */
 export const RPC_API_VERSION = '1.0.0';
 
@@ -80,6 +83,8 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
     frameworkErrors: handleError,
     trustProxy: opts.trustProxy ?? false,
   });
+  // Node's own bound: a connection past it is destroyed on accept, before any parsing.
+  app.server.maxConnections = opts.connectionsMax ?? RPC_CONNECTIONS_MAX_DEFAULT;
 
   // Bodies are JSON or raw bytes (POST /v1/txs); anything else is 415.
   app.removeContentTypeParser('text/plain');

@@ -1,5 +1,6 @@
 /** Rate limits, CORS, readiness, and the admin server's routes kept off the public server. */
 import t from 'tap';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { buildAdminServer } from '../../../rpc/index.ts';
 import { createFake } from './fakeDeps.ts';
 import { errorOf, serve } from './helpers.ts';
@@ -93,3 +94,49 @@ t.test('admin routes are on the admin server only', async (t) => {
   t.equal((await admin.inject({ url: '/ready' })).statusCode, 200);
   t.equal((await admin.inject({ url: '/v1/txs/00' })).statusCode, 404, 'the admin server serves no public API');
 });
+
+t.test('open connections are bounded: past rpc.connectionsMax a new one is closed on accept, the held ones still served', async (t) => {
+  const { app } = await serve(t, {}, { connectionsMax: 2 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const open = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+      s.on('error', reject);
+    });
+  const held = [await open(), await open()];
+  // The server counts a connection once it has accepted it: a request on each makes sure it has.
+  const ask = (s: Socket): Promise<string> =>
+    new Promise((resolve) => {
+      let text = '';
+      s.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\r\n\r\n')) resolve(text);
+      });
+      s.on('close', () => resolve(text));
+      s.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+  for (const s of held) t.match(await ask(s), /^HTTP\/1\.1 200/, 'a held connection is served');
+  const third = await open();
+  const closed = await new Promise<boolean>((resolve) => {
+    third.on('close', () => resolve(true));
+    third.on('data', () => resolve(false));
+    third.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+  t.ok(closed, 'the third connection is closed without an answer');
+  held[0]!.destroy();
+  await new Promise((r) => held[0]!.on('close', r));
+  await waitClosedCount(app, 1);
+  const fourth = await open();
+  t.match(await ask(fourth), /^HTTP\/1\.1 200/, 'once one is closed, a new one is served');
+  for (const s of [held[1]!, fourth, third]) s.destroy();
+});
+
+/** Waits until the server counts at most `n` connections (getConnections is the server's own count). */
+async function waitClosedCount(app: { server: { getConnections(cb: (e: Error | null, n: number) => void): void } }, n: number): Promise<void> {
+  for (;;) {
+    const count = await new Promise<number>((resolve) => app.server.getConnections((_e, c) => resolve(c)));
+    if (count <= n) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
