@@ -337,7 +337,10 @@ export class ChainStore {
    */
   async events(q: { term: string | null; fromHeight: number; toHeight: number; after: IndexCursor | null; limit: number; filter?: (e: IndexedEvent) => boolean }): Promise<{ hits: EventHit[]; next: IndexCursor | null }> {
     const prefix = q.term === null ? Uint8Array.of(P.event) : termPrefix(q.term);
-    const start = q.after === null ? concatBytes(prefix, position(q.fromHeight, 0)) : concatBytes(prefix, position(q.after.height, q.after.seq + 1));
+    const after = q.after;
+    if (after !== null && after.height > q.toHeight) return { hits: [], next: null };
+    const resume = after === null ? null : after.seq < 0xffff_ffff ? position(after.height, after.seq + 1) : position(after.height + 1, 0);
+    const start = concatBytes(prefix, resume === null || (after !== null && after.height < q.fromHeight) ? position(q.fromHeight, 0) : resume);
     const end = concatBytes(prefix, position(q.toHeight + 1, 0));
     const hits: EventHit[] = [];
     let scanned = 0;

@@ -106,6 +106,10 @@ t.test('events by type, by account and by height range; blocks by height range',
   } while (cursor !== null);
   t.same(paged, [1, 2, 3, 4, 5, 6], 'cursor paging gives each event once');
   t.equal((await get(`/v1/events?account=${addr(bob)}&task=1`)).status, 400, 'one of account, task, passport at a time');
+  const edge = await get<EventsPage>('/v1/events?type=transfer&cursor=4294967295.4294967295');
+  t.same([edge.status, edge.body.events, edge.body.nextCursor], [200, [], null], 'a cursor past the range is an empty last page, not an error');
+  const wrapped = await get<EventsPage>('/v1/events?type=transfer&cursor=2.4294967295');
+  t.same(wrapped.body.events.map((e) => e.height), [3, 4, 5, 6], 'the largest position at a height resumes at the next height');
 
   const blocks = await get<{ blocks: Array<{ height: number; txCount: number }>; nextFromHeight: number | null }>('/v1/blocks?fromHeight=2&limit=3');
   t.same(blocks.body.blocks.map((b) => [b.height, b.txCount]), [[2, 1], [3, 1], [4, 1]]);
