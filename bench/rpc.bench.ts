@@ -10,7 +10,9 @@
  *    at a time, for at most TX_SECONDS; the node's RSS sampled every 10 s; peak and final.
  *
  * Environment: RPC_BENCH_TXS (1,000,000), RPC_BENCH_TX_SECONDS (1200), RPC_BENCH_READ_SECONDS (10),
- * RPC_BENCH_SUBSCRIBERS (1000). Figures and what bounds them: docs/benchmarks.md.
+ * RPC_BENCH_SUBSCRIBERS (1000), RPC_BENCH_RECIPIENTS (`fresh`: every transfer creates an account;
+ * `existing`: transfers go to the other senders, so the state does not grow). Figures and what
+ * bounds them: docs/benchmarks.md.
  */
 import { request, type IncomingMessage } from 'node:http';
 import autocannon from 'autocannon';
@@ -23,6 +25,7 @@ const TXS = env('RPC_BENCH_TXS', 1_000_000);
 const TX_SECONDS = env('RPC_BENCH_TX_SECONDS', 1200);
 const READ_SECONDS = env('RPC_BENCH_READ_SECONDS', 10);
 const SUBSCRIBERS = env('RPC_BENCH_SUBSCRIBERS', 1000);
+const FRESH_RECIPIENTS = (process.env['RPC_BENCH_RECIPIENTS'] ?? 'fresh') === 'fresh';
 const SENDERS = 10_000;
 const IN_FLIGHT = 64;
 const READ_CONNECTIONS = 32;
@@ -183,7 +186,8 @@ async function volume(node: BenchNode, keys: readonly BenchKey[]): Promise<Recor
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next < TXS && performance.now() < deadline) {
         const i = next++;
-        const body = signTransfer(CHAIN_ID, keys[i % keys.length]!, Math.floor(i / keys.length), sha256(u32ToBytes(i)).subarray(0, 20));
+        const to = FRESH_RECIPIENTS ? sha256(u32ToBytes(i)).subarray(0, 20) : keys[(i + 1) % keys.length]!.address;
+        const body = signTransfer(CHAIN_ID, keys[i % keys.length]!, Math.floor(i / keys.length), to);
         for (;;) {
           const res = await post(node.url, body);
           if (res.status === 202) {
@@ -217,6 +221,7 @@ async function volume(node: BenchNode, keys: readonly BenchKey[]): Promise<Recor
   samples.push({ s: Math.round(committedSeconds), submitted: accepted, height: await height(), ...final });
   return {
     target: TXS,
+    recipients: FRESH_RECIPIENTS ? 'fresh' : 'existing',
     timeBudgetSeconds: TX_SECONDS,
     attempted: next,
     accepted,
