@@ -10,3 +10,4 @@ export type * from './types.ts';
 export * from './logger.ts';
 export * from './dataset.ts';
 export * from './datasetExport.ts';
+export * from './bridgeFormats.ts';
