@@ -10,6 +10,7 @@ import { BlockError, type TxError } from './errors.ts';
 import { applyTx, endBlockReceipts, newFeeTally, type BlockEnv } from './applyTx.ts';
 import { labellingEndBlock } from './labelling/index.ts';
 import { passportEndBlock } from './passport/index.ts';
+import { bridgeEndBlock } from './bridge/index.ts';
 import { stakingBeginBlock, stakingEndBlock } from './staking/index.ts';
 import { decodeSignedTx, type SignedTx } from './tx.ts';
 
@@ -44,6 +45,7 @@ export function applyBlockTxs(view: StateView, txs: readonly Uint8Array[], env: 
   });
   receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
   receipts.push(...endBlockReceipts(passportEndBlock(view, env)));
+  receipts.push(...endBlockReceipts(bridgeEndBlock(view, env)));
   // Fees and block rewards go to the validators by power (runtime/staking/rewards.ts).
   receipts.push(...endBlockReceipts(stakingEndBlock(view, env, fees)));
   return { receipts, decoded };
@@ -87,6 +89,7 @@ export function buildBlockTxs(view: StateView, candidates: Iterable<SignedTx>, e
   }
   out.receipts.push(...endBlockReceipts(labellingEndBlock(view, env)));
   out.receipts.push(...endBlockReceipts(passportEndBlock(view, env)));
+  out.receipts.push(...endBlockReceipts(bridgeEndBlock(view, env)));
   out.receipts.push(...endBlockReceipts(stakingEndBlock(view, env, fees)));
   return out;
 }

@@ -16,6 +16,7 @@ import { EVENTS_PER_RECEIPT_MAX, RECEIPT_STATUS, ZERO_HASH, type ChainEvent, typ
 import { chargeSponsor, executeLabelling, feeSponsor, loadLabellingParams } from './labelling/index.ts';
 import { executeStaking, isStakingBody, loadStakingParams } from './staking/index.ts';
 import { executePassport, isPassportBody, loadPassportParams } from './passport/index.ts';
+import { executeBridge, isBridgeBody } from './bridge/index.ts';
 import { TxError, TxFailure, type TxRejectCode } from './errors.ts';
 import { verifyTxSignature, type SignedTx, type TransferBody } from './tx.ts';
 
@@ -33,6 +34,8 @@ export type BlockEnv = {
    * counts who signed the parent. Absent in harnesses that build no commits: nothing is counted.
    */
   lastCommit?: Uint8Array;
+  /** The state root after the parent block, which bridge checkpoints carry (runtime/bridge); absent: a zero hash. */
+  parentStateRoot?: Uint8Array;
 };
 
 /**
@@ -79,7 +82,7 @@ export function applyTx(view: StateView, signed: SignedTx, env: BlockEnv, params
   const fee = requiredFee(params, signed.bytes.length);
   if (tx.maxFee < fee) return reject('TX_FEE_TOO_LOW', `fee is ${fee}, maxFee is ${tx.maxFee}`);
   // An assigned annotator's label transactions are paid from the task's escrow, within the seat budget.
-  const sponsor = tx.body.kind === 'transfer' || isStakingBody(tx.body) || isPassportBody(tx.body) ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
+  const sponsor = tx.body.kind === 'transfer' || isStakingBody(tx.body) || isPassportBody(tx.body) || isBridgeBody(tx.body) ? null : feeSponsor(view, signed.senderAddress, tx.body, fee);
   if (sponsor === null && sender.balance < fee) return reject('TX_CANNOT_PAY_FEE', `fee is ${fee}, balance is ${sender.balance}`);
 
   if (sponsor === null) saveAccount(view, signed.senderAddress, { balance: sender.balance - fee, nonce: sender.nonce + 1 });
@@ -153,6 +156,7 @@ function executeBody(view: StateView, signed: SignedTx, env: BlockEnv): ChainEve
   if (isStakingBody(body)) {
     return executeStaking(view, signed.senderAddress, body, { chainId: env.chainId, height: env.height, timeMs: env.timeMs, params: loadStakingParams(view) });
   }
+  if (isBridgeBody(body)) return executeBridge(view, signed.senderAddress, body, { chainId: env.chainId, height: env.height });
   if (isPassportBody(body)) return executePassport(view, signed.senderAddress, body, { height: env.height, params: loadPassportParams(view) });
   return executeLabelling(view, signed.senderAddress, body, { height: env.height, params: loadLabellingParams(view) });
 }

@@ -1,5 +1,6 @@
 import { ChainError } from '../lib/index.ts';
 import type { PassportFailureCode } from './passport/errors.ts';
+import type { BridgeFailureCode } from './bridge/errors.ts';
 
 /** Why a transaction cannot go in a block at all (it changes nothing, not even the nonce). */
 export type TxRejectCode =
@@ -16,7 +17,7 @@ export type TxErrorType = { code: TxRejectCode; detail: string };
 export class TxError extends ChainError<TxErrorType> {}
 
 /** Why a transaction that paid its fee failed; recorded in its receipt. */
-export type TxFailureCode = 'TX_INSUFFICIENT_BALANCE' | 'TX_ZERO_AMOUNT' | LabellingFailureCode | StakingFailureCode | PassportFailureCode;
+export type TxFailureCode = 'TX_INSUFFICIENT_BALANCE' | 'TX_ZERO_AMOUNT' | LabellingFailureCode | StakingFailureCode | PassportFailureCode | BridgeFailureCode;
 
 /** Staking failures (docs/spec/staking.md §Receipt codes). */
 export type StakingFailureCode =

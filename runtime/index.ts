@@ -6,3 +6,4 @@ export * from './applyBlock.ts';
 export * from './labelling/index.ts';
 export * from './staking/index.ts';
 export * from './passport/index.ts';
+export * from './bridge/index.ts';

@@ -25,6 +25,7 @@ import {
 import { isLabellingKind, labellingBodyToWire, parseLabellingBody, type LabellingBody } from './labelling/txs.ts';
 import { isStakingBody, isStakingKind, parseStakingBody, stakingBodyToWire, type StakingBody } from './staking/txs.ts';
 import { isPassportBody, isPassportKind, parsePassportBody, passportBodyToWire, type PassportBody } from './passport/txs.ts';
+import { bridgeBodyToWire, isBridgeBody, isBridgeKind, parseBridgeBody, type BridgeBody } from './bridge/txs.ts';
 
 /** Transaction kinds and their wire numbers. Numbers are STATE-BREAKING and never reused. */
 export const TX_KIND = {
@@ -33,7 +34,7 @@ export const TX_KIND = {
 export type TxKind = keyof typeof TX_KIND;
 
 export type TransferBody = { kind: 'transfer'; to: Uint8Array; amount: bigint };
-export type TxBody = TransferBody | LabellingBody | StakingBody | PassportBody;
+export type TxBody = TransferBody | LabellingBody | StakingBody | PassportBody | BridgeBody;
 
 export type Tx = {
   chainId: string;
@@ -60,6 +61,7 @@ function bodyToWire(body: TxBody): [number, Encodable[]] {
   if (body.kind === 'transfer') return [TX_KIND.transfer, [body.to, amountToBytes(body.amount)]];
   if (isStakingBody(body)) return stakingBodyToWire(body);
   if (isPassportBody(body)) return passportBodyToWire(body);
+  if (isBridgeBody(body)) return bridgeBodyToWire(body);
   return labellingBodyToWire(body);
 }
 
@@ -128,6 +130,7 @@ function parseBody(kind: number, payload: unknown): TxBody {
       if (isLabellingKind(kind)) return parseLabellingBody(kind, payload);
       if (isStakingKind(kind)) return parseStakingBody(kind, payload);
       if (isPassportKind(kind)) return parsePassportBody(kind, payload);
+      if (isBridgeKind(kind)) return parseBridgeBody(kind, payload);
       throw new CodecError(
         { code: 'CODEC_WRONG_TYPE', what: 'Tx', field: 'kind', expected: 'a known transaction kind' },
         `Tx.kind: unknown transaction kind ${kind}`,

@@ -49,6 +49,17 @@ export const PREFIX = {
   licence: 0x28,
   licenceHeld: 0x29,
   passportIndex: 0x2a,
+  /**
+   * The BNB Chain bridge (runtime/bridge; docs/spec/bridge.md §Chain side). STATE-BREAKING;
+   * 0x38–0x3f stay reserved for it.
+   */
+  bridgeGlobal: 0x30,
+  bridgeKey: 0x31,
+  bridgeKeyOwner: 0x32,
+  bridgeDeposit: 0x33,
+  bridgeWithdrawal: 0x34,
+  bridgeCheckpoint: 0x35,
+  bridgeCheckpointSig: 0x36,
 } as const;
 
 export const PARAMS_KEY = concatBytes(Uint8Array.of(PREFIX.global), utf8ToBytes('params'));

@@ -7,6 +7,7 @@ import { AMOUNT_MAX, addressToString, encode, equalBytes, merkleRoot, verifyMerk
 import type { StateReader, StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { TxFailure } from '../errors.ts';
+import type { TxBody } from '../tx.ts';
 import { credit, debit, stake, unstake } from './annotators.ts';
 import type { LabellingParams } from './params.ts';
 import { QUEUE, queuePush } from './queue.ts';
@@ -314,7 +315,7 @@ function openDispute(view: StateView, sender: Uint8Array, taskId: number, itemIn
  * Who pays a label transaction's fee: the task's escrow when the sender holds seats in that round
  * and its fee budget (seats × feePerSeat) has room; otherwise null (the sender pays).
  */
-export function feeSponsor(view: StateReader, sender: Uint8Array, body: LabellingBody, fee: bigint): { task: Task; round: number } | null {
+export function feeSponsor(view: StateReader, sender: Uint8Array, body: TxBody, fee: bigint): { task: Task; round: number } | null {
   if (body.kind !== 'labelCommit' && body.kind !== 'labelReveal') return null;
   const task = loadTask(view, body.task);
   if (task === null || task.status !== TASK_STATUS.labelling || task.escrow < fee) return null;
