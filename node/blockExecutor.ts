@@ -106,7 +106,7 @@ export class BlockExecutor implements BftBlockPort {
     const lastCommit = height === 1 ? new Uint8Array(0) : await store.commitBytes(height - 1);
     assert(lastCommit !== undefined, `buildProposal: no commit stored for height ${height - 1}`);
     const seed = blockSeed(head.blockHash, lastCommit);
-    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, seed, verifySignatures: false, lastCommit };
+    const env: BlockEnv = { chainId: this.deps.chainId, height, timeMs, proposer: this.deps.proposer, seed, verifySignatures: false, lastCommit, parentStateRoot: head.stateRoot };
     // Signatures were verified at the mempool door.
     const built = buildBlockTxs(view, mempool.ready(params.blockTxCountMax * 2), env, params);
     for (const { tx, error } of built.rejected) {
@@ -143,7 +143,17 @@ export class BlockExecutor implements BftBlockPort {
     const params = this.params();
     const view = new StateView(store.state);
     const seed = blockSeed(h.parentHash, block.lastCommit);
-    const env: BlockEnv = { chainId: this.deps.chainId, height: h.height, timeMs: h.timeMs, proposer: h.proposer, seed, verifySignatures: !this.mempoolHoldsAll(block.txs), lastCommit: block.lastCommit };
+    const env: BlockEnv = {
+      chainId: this.deps.chainId,
+      height: h.height,
+      timeMs: h.timeMs,
+      proposer: h.proposer,
+      seed,
+      verifySignatures: !this.mempoolHoldsAll(block.txs),
+      lastCommit: block.lastCommit,
+      // Bridge checkpoints commit to the state the block starts from (docs/spec/bridge.md).
+      parentStateRoot: head.stateRoot,
+    };
     const { receipts, decoded } = applyBlockTxs(view, block.txs, env, params);
     const at = { height: h.height, timeMs: h.timeMs, parentHash: h.parentHash, lastCommit: block.lastCommit };
     const executed = this.finish(view, decoded, receipts, at, h.proposer);

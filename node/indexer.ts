@@ -3,7 +3,7 @@
  * each transaction involves, and every event with the terms an explorer finds it by. The store
  * writes these in the block's own batch, so a committed transaction is never "not found".
  *
- *   type:<event type>          every event
+ *   type:<event type>          every event but `fee` (the account index finds a fee's payer)
  *   account:<tag1… address>    each attribute whose value is an address
  *   task:<id>, passport:<id>   the `task` and `passport` attributes
  *
@@ -38,21 +38,35 @@ function bodyAccounts(tx: SignedTx): Uint8Array[] {
   return out;
 }
 
-export function blockIndex(txs: readonly SignedTx[], receipts: readonly Receipt[]): BlockIndex {
-  const addresses = new Map<string, Uint8Array | null>();
-  const addressOf = (text: string): Uint8Array | null => {
-    if (text.length !== ADDRESS_TEXT_LENGTH || !text.startsWith(`${ADDRESS_HRP}1`)) return null;
-    let bytes = addresses.get(text);
-    if (bytes === undefined) {
-      try {
-        bytes = addressFromString(text);
-      } catch {
-        bytes = null;
-      }
-      addresses.set(text, bytes);
+/**
+ * Decoded addresses, across blocks (the same accounts come back block after block); bounded: cleared
+ * when full. A cache only: what it returns is what decoding returns.
+ */
+const ADDRESS_CACHE_MAX = 65_536;
+const addresses = new Map<string, Uint8Array | null>();
+
+function addressOf(text: string): Uint8Array | null {
+  if (text.length !== ADDRESS_TEXT_LENGTH || !text.startsWith(`${ADDRESS_HRP}1`)) return null;
+  let bytes = addresses.get(text);
+  if (bytes === undefined) {
+    try {
+      bytes = addressFromString(text);
+    } catch {
+      bytes = null;
     }
-    return bytes;
-  };
+    if (addresses.size >= ADDRESS_CACHE_MAX) addresses.clear();
+    addresses.set(text, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Events stored in the log but given no terms: every transaction has a `fee` event, and the
+ * account index already finds its payer; indexing it would double the index's writes.
+ */
+const UNINDEXED_TYPES: ReadonlySet<string> = new Set(['fee']);
+
+export function blockIndex(txs: readonly SignedTx[], receipts: readonly Receipt[]): BlockIndex {
 
   const events: IndexedEvent[] = [];
   const accounts: Array<readonly [Uint8Array, number]> = [];
@@ -60,6 +74,10 @@ export function blockIndex(txs: readonly SignedTx[], receipts: readonly Receipt[
     const tx = i < txs.length ? i : -1;
     const involved: Uint8Array[] = tx >= 0 ? bodyAccounts(txs[tx] as SignedTx) : [];
     for (const e of receipt.events) {
+      if (UNINDEXED_TYPES.has(e.type)) {
+        events.push({ tx, type: e.type, attributes: e.attributes, terms: [] });
+        continue;
+      }
       const terms = new Set<string>([`type:${e.type}`]);
       for (const [name, value] of e.attributes) {
         if (terms.size >= TERMS_PER_EVENT_MAX) break;

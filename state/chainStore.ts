@@ -96,6 +96,8 @@ export type AccountTxHit = { height: number; index: number; hash: Uint8Array };
 export const INDEX_EVENTS_PER_BLOCK_MAX = 1 << 20;
 export const INDEX_TERM_BYTES_MAX = 128;
 export const INDEX_SCAN_MAX = 2_000;
+/** Events fetched per read while walking a term's entries. */
+const EVENT_FETCH_BATCH = 100;
 const EVENT_RECORD_BYTES_MAX = 64 * 1024;
 
 const termPrefix = (term: string): Uint8Array => concatBytes(Uint8Array.of(P.term), new TextEncoder().encode(term), Uint8Array.of(0));
@@ -344,17 +346,37 @@ export class ChainStore {
     const end = concatBytes(prefix, position(q.toHeight + 1, 0));
     const hits: EventHit[] = [];
     let scanned = 0;
+    // Entries examined, in order, with the event bytes when the walk is over the log itself; a term
+    // walk fetches its events in batches (one getMany per batch, not one read per entry).
+    let batch: Array<{ at: IndexCursor; bytes: Uint8Array | undefined }> = [];
+    const flush = async (): Promise<IndexCursor | null> => {
+      const missing = batch.filter((b) => b.bytes === undefined);
+      if (missing.length > 0) {
+        const values = await this.db.getMany(missing.map((b) => concatBytes(Uint8Array.of(P.event), position(b.at.height, b.at.seq))));
+        missing.forEach((b, i) => (b.bytes = values[i]));
+      }
+      for (const { at, bytes } of batch) {
+        if (bytes === undefined) continue;
+        const event = decodeIndexedEvent(bytes);
+        if (q.filter !== undefined && !q.filter(event)) continue;
+        hits.push({ ...at, event });
+        if (hits.length >= q.limit) return at;
+      }
+      batch = [];
+      return null;
+    };
     let last: IndexCursor | null = null;
     for await (const [key, value] of this.db.iterator({ gte: start, lt: end, limit: INDEX_SCAN_MAX })) {
       scanned++;
       last = readPosition(key, prefix.length);
-      const bytes = q.term === null ? value : await this.db.get(concatBytes(Uint8Array.of(P.event), position(last.height, last.seq)));
-      if (bytes === undefined) continue;
-      const event = decodeIndexedEvent(bytes);
-      if (q.filter !== undefined && !q.filter(event)) continue;
-      hits.push({ ...last, event });
-      if (hits.length >= q.limit) return { hits, next: last };
+      batch.push({ at: last, bytes: q.term === null ? value : undefined });
+      if (batch.length >= EVENT_FETCH_BATCH) {
+        const full = await flush();
+        if (full !== null) return { hits, next: full };
+      }
     }
+    const full = await flush();
+    if (full !== null) return { hits, next: full };
     return { hits, next: scanned >= INDEX_SCAN_MAX && last !== null ? last : null };
   }
 
