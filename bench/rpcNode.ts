@@ -95,13 +95,14 @@ export async function startBenchNode(chainId: string, accounts: readonly Uint8Ar
   };
 }
 
-export type NodeMemory = { rssMiB: number; heapUsedMiB: number };
+export type NodeMemory = { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
 
-/** The node's RSS and heap, from its Prometheus metrics. */
+/** The node's RSS, V8 heap (used, and reserved) and memory outside it (Buffers), from its Prometheus metrics. */
 export async function nodeMemory(admin: string): Promise<NodeMemory> {
   const text = await (await fetch(`${admin}/metrics`)).text();
   const read = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { rssMiB: Math.round(read('process_resident_memory_bytes') / 2 ** 20), heapUsedMiB: Math.round(read('nodejs_heap_size_used_bytes') / 2 ** 20) };
+  const mib = (name: string): number => Math.round(read(name) / 2 ** 20);
+  return { rssMiB: mib('process_resident_memory_bytes'), heapUsedMiB: mib('nodejs_heap_size_used_bytes'), heapTotalMiB: mib('nodejs_heap_size_total_bytes'), externalMiB: mib('nodejs_external_memory_bytes') };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
