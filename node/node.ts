@@ -425,24 +425,28 @@ async function openBft(p: BftParts): Promise<{ engine: BftEngine; net: Networked
 }
 
 /**
- * TEST HOOK (`TAGGER_TEST_DOUBLE_SIGN_HEIGHT=H`): makes this validator misbehave on purpose. With its
- * own prevote at height H it also sends a second prevote for another block at the same height and
- * round, signed with the node key directly, past the signer's guard. Used by the end-to-end test
- * that shows a double signer is slashed and tombstoned; never set it on a real validator.
+ * TEST HOOK (`TAGGER_TEST_DOUBLE_SIGN_HEIGHT=H`): makes this validator misbehave on purpose. With each
+ * of its own prevotes at heights H … H + 9 it also sends a second prevote for another block at the
+ * same height and round, signed with the node key directly, past the signer's guard. Several
+ * heights, so that a validator that started late and is still catching up at H double-signs where
+ * the others will see it. Used by the end-to-end test that shows a double signer is slashed and
+ * tombstoned; never set it on a real validator.
  */
 function doubleSigningGossip(gossip: ConsensusGossip, chainId: string, key: NodeKey, height: number, log: Logger): GossipPort {
-  log.warn({ height }, 'TEST HOOK: this validator will double-sign at the given height');
-  let done = false;
+  log.warn({ height }, 'TEST HOOK: this validator will double-sign from the given height');
+  const span = 10;
+  let lastHeight = 0;
   return {
     broadcastProposal: (m) => gossip.broadcastProposal(m),
     broadcastEvidence: (e) => gossip.broadcastEvidence(e),
     broadcastVote: (m) => {
       gossip.broadcastVote(m);
-      if (done || m.vote.height !== height || m.vote.type !== 1 || !equalBytes(m.vote.validator, key.address)) return;
-      done = true;
+      const h = m.vote.height;
+      if (h < height || h >= height + span || h === lastHeight || m.vote.type !== 1 || !equalBytes(m.vote.validator, key.address)) return;
+      lastHeight = h;
       const vote = { ...m.vote, blockHash: sha256(concatBytes(m.vote.blockHash, utf8ToBytes('conflicting'))) };
       gossip.broadcastVote({ vote, signature: signVote(chainId, vote, key.secretKey) });
-      log.warn({ height, round: vote.round }, 'TEST HOOK: sent a conflicting prevote');
+      log.warn({ height: h, round: vote.round }, 'TEST HOOK: sent a conflicting prevote');
     },
   };
 }

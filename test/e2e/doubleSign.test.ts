@@ -1,7 +1,7 @@
 /**
  * A validator that double-signs is caught, slashed and tombstoned, on a network of four real
- * processes. Node 3 runs with the test hook TAGGER_TEST_DOUBLE_SIGN_HEIGHT: at that height it sends
- * a second, conflicting prevote signed with its key. The other nodes' engines see both votes, their
+ * processes. Node 3 runs with the test hook TAGGER_TEST_DOUBLE_SIGN_HEIGHT: from that height on (ten
+ * heights) each of its prevotes comes with a second, conflicting one signed with its key. The other nodes' engines see both votes, their
  * evidence pools turn them into free `evidence` transactions, and exactly one is committed: the
  * first slashes `slashDoubleSignBps` of the power bonded at the offence and tombstones the
  * validator; the later reports are refused at the mempool door. The three honest validators go on.
@@ -19,8 +19,7 @@ type FullBlock = { decodedTxs?: Array<{ hash: string; kind: string }> };
 
 t.test('a double-signing validator is slashed and tombstoned; the others go on', async (t) => {
   const net = await TestNetwork.create(t, 4);
-  await Promise.all([0, 1, 2].map((i) => net.start(i)));
-  await net.start(3, { TAGGER_TEST_DOUBLE_SIGN_HEIGHT: String(DOUBLE_SIGN_HEIGHT) });
+  await Promise.all([0, 1, 2].map((i) => net.start(i)).concat(net.start(3, { TAGGER_TEST_DOUBLE_SIGN_HEIGHT: String(DOUBLE_SIGN_HEIGHT) })));
   const culprit = net.nodes[3]!.validator;
 
   // Find the committed evidence transactions by walking the blocks after the offence.
@@ -45,7 +44,8 @@ t.test('a double-signing validator is slashed and tombstoned; the others go on',
   const slashed = first.receipt.events.find((e) => e.type === 'validator_slashed');
   t.equal(slashed?.attributes['validator'], culprit, 'the double signer is slashed');
   t.equal(slashed?.attributes['reason'], 'double_sign');
-  t.equal(slashed?.attributes['offenceHeight'], String(DOUBLE_SIGN_HEIGHT), 'for the offence at the hooked height');
+  const offence = Number(slashed?.attributes['offenceHeight']);
+  t.ok(offence >= DOUBLE_SIGN_HEIGHT && offence < DOUBLE_SIGN_HEIGHT + 10, `for an offence in the hooked heights (${offence})`);
   const expected = (VALIDATOR_POWER * BigInt(DEFAULT_STAKING_PARAMS.slashDoubleSignBps)) / 10_000n;
   t.equal(slashed?.attributes['amount'], expected.toString(), `${DEFAULT_STAKING_PARAMS.slashDoubleSignBps} bps of the stake bonded at the offence`);
   t.ok(first.receipt.events.some((e) => e.type === 'validator_tombstoned' && e.attributes['validator'] === culprit), 'and tombstoned');
@@ -54,7 +54,7 @@ t.test('a double-signing validator is slashed and tombstoned; the others go on',
   const after = first.height + 5;
   await net.waitHeight([0, 1, 2], after);
   await scan();
-  t.equal(evidenceTxs.length, 1, `one evidence transaction up to height ${scanned}, however many nodes reported`);
+  t.equal(evidenceTxs.length, 1, `one evidence transaction up to height ${scanned}, however many nodes and offences were reported`);
 
   // The committed record, read through a state proof: tombstoned, jailed, the stake reduced.
   const key = stakingValidatorKey(addressFromString(culprit));
