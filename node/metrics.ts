@@ -54,6 +54,7 @@ export class NodeMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'tagger_height', help: 'Latest committed block height', registers, collect() { this.set(src.status().height); } });
+    new Gauge({ name: 'tagger_earliest_height', help: 'Lowest height whose block the node keeps (pruning; 1 on an archive node)', registers, collect() { this.set(src.status().earliestHeight ?? 1); } });
     new Gauge({ name: 'tagger_syncing', help: '1 while the node is catching up with the network', registers, collect() { this.set(src.status().syncing ? 1 : 0); } });
     new Gauge({
       name: 'tagger_head_age_seconds',

@@ -52,6 +52,7 @@ t.test('admin listener on 127.0.0.1 with the named metrics; public RPC without t
   for (const name of names) t.match(text, new RegExp(`^${name.replace(/[{}]/g, '\\$&')}`, 'm'), `exposes ${name}`);
   const height = Number(/^tagger_height (\d+)$/m.exec(text)?.[1]);
   t.ok(height >= 3, `tagger_height is the committed height (${height})`);
+  t.match(text, /^tagger_earliest_height 1$/m, 'an archive node keeps every height from 1');
   t.ok(Number(/^tagger_blocks_committed_total (\d+)$/m.exec(text)?.[1]) >= 3, 'blocks committed are counted');
   t.equal((await fetch(`${adminUrl}/ready`)).status, 200, 'a fresh producing node is ready');
   const dashboard = await readFile(new URL('../../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
