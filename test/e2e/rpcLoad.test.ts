@@ -127,6 +127,9 @@ t.test('the RPC under concurrent reads, submissions and a flooding client while 
     return c;
   };
   t.teardown(() => clients.forEach((c) => c.close()));
+  // The load starts once there is a block to read (before it, /v1/blocks/latest is a 404).
+  const setup = clientAt(3);
+  while ((await setup.get(`${node.url}/v1/blocks/latest`)).status !== 200) await new Promise((r) => setTimeout(r, 50));
 
   // Each submitter signs its transfers (nonces 0…) to fresh recipients and posts them one by one.
   const submitted: string[][] = senders.map(() => []);
