@@ -1,5 +1,5 @@
 /** The node's implementation of the RPC facade, reading from the store and the mempool. */
-import { assert, equalBytes } from '../lib/index.ts';
+import { assert, equalBytes, sha256 } from '../lib/index.ts';
 import { ZERO_HASH, blockHash, decodeBlock, decodeReceipt, decodeReceipts, decodeSignedTx } from '../runtime/index.ts';
 import { loadAccount, type ChainStore } from '../state/index.ts';
 import { decodeCommit } from '../consensus/index.ts';
@@ -20,10 +20,20 @@ function pruned(what: 'block' | 'tx' | 'events', height: number, earliestHeight:
   return new RpcError({ code: 'PRUNED', what, height, earliestHeight }, `${what === 'tx' ? 'the transaction\'s block' : what === 'block' ? 'block' : 'the events of block'} ${height} was pruned: this node keeps heights from ${earliestHeight} (ask an archive node)`);
 }
 
+/** Decoded blocks kept for the block routes (the latest ones are polled). */
+const RECENT_BLOCKS_MAX = 256;
+
 export function createRpcDeps(p: RpcDepsParts): RpcDeps {
   const { store, mempool } = p;
 
+  // Committed blocks never change: the latest ones, which explorers poll, are decoded and hashed
+  // once. Bounded; the oldest entry goes first. Pruning is checked before the cache.
+  const recent = new Map<number, BlockView>();
+
   async function blockByHeight(height: number): Promise<BlockView | undefined> {
+    if (height >= 1 && height < store.earliestHeight) throw pruned('block', height, store.earliestHeight);
+    const cached = recent.get(height);
+    if (cached !== undefined) return cached;
     const bytes = await store.blockBytes(height);
     if (bytes === undefined) {
       if (height >= 1 && height < store.earliestHeight) throw pruned('block', height, store.earliestHeight);
@@ -32,11 +42,15 @@ export function createRpcDeps(p: RpcDepsParts): RpcDeps {
     const block = decodeBlock(bytes);
     const commitBytes = await store.commitBytes(height);
     const hash = height === store.head?.height ? store.head.blockHash : undefined;
-    return {
+    const view: BlockView = {
       hash: hash ?? blockHash(block.header),
       block,
       commit: commitBytes === undefined ? null : decodeCommit(commitBytes),
+      txHashes: block.txs.map((tx) => sha256(tx)),
     };
+    if (recent.size >= RECENT_BLOCKS_MAX) recent.delete(recent.keys().next().value as number);
+    recent.set(height, view);
+    return view;
   }
 
   return {

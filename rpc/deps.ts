@@ -25,7 +25,13 @@ export type NodeStatus = {
 export type CommitSignature = { validator: Uint8Array; signature: Uint8Array };
 export type CommitView = { height: number; round: number; blockHash: Uint8Array; signatures: CommitSignature[] };
 
-export type BlockView = { hash: Uint8Array; block: Block; commit: CommitView | null };
+export type BlockView = {
+  hash: Uint8Array;
+  block: Block;
+  commit: CommitView | null;
+  /** The transactions' hashes in block order, when the provider has them (else computed per reply). */
+  txHashes?: readonly Uint8Array[];
+};
 
 export type TxView = {
   tx: SignedTx;

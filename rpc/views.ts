@@ -239,7 +239,7 @@ export function blockToJson(v: BlockView, full: boolean, decodeTx: (bytes: Uint8
   const out: BlockJson = {
     hash: hex(v.hash),
     header: headerToJson(header),
-    txs: txs.map((bytes) => hex(sha256(bytes))),
+    txs: v.txHashes?.map(hex) ?? txs.map((bytes) => hex(sha256(bytes))),
     txCount: txs.length,
     commit: v.commit === null ? null : commitToJson(v.commit),
   };
