@@ -6,6 +6,7 @@ import t from 'tap';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -41,9 +42,10 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<un
 }
 
 t.test('devnet: start, transfer with the CLI, restart', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const home = t.testdir();
   const node = await startNode(home);
-  t.teardown(() => node.stop('SIGKILL'));
+  cleanup(() => node.stop('SIGKILL'));
 
   const status = (await cli(['query', 'status', '--node', node.url])) as { chainId: string; latestHeight: number };
   t.equal(status.chainId, 'tagger-devnet-1');
@@ -66,7 +68,7 @@ t.test('devnet: start, transfer with the CLI, restart', async (t) => {
   t.equal(await node.stop('SIGTERM'), 0, 'SIGTERM stops the node cleanly');
 
   const again = await startNode(home);
-  t.teardown(() => again.stop('SIGKILL'));
+  cleanup(() => again.stop('SIGKILL'));
   const after = (await cli(['query', 'account', bob.address, '--node', again.url])) as { balance: string };
   t.equal(after.balance, account.balance, 'balance survives a restart');
   const status2 = (await cli(['query', 'status', '--node', again.url])) as { latestHeight: number };

@@ -23,6 +23,7 @@ import { TaggerNode } from '../../node/node.ts';
 import { VERIFY_FAILED_EXIT, exportPassport, exportTask, readRecords, recordWriter, verifyExport } from '../../node/exportCommands.ts';
 import { fixedKey, type Key } from '../utils/factories.ts';
 import { commitBody, itemsFor, revealBody, taskSpec } from '../utils/labelling.ts';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -52,6 +53,7 @@ async function writeRecords(path: string, format: DatasetFormat, records: readon
 }
 
 t.test('export a labelled task in three formats; verify; tampering fails', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const dir = t.testdir();
   const home = join(dir, 'home');
   await initHome({ home, chainId: 'tagger-devnet-1', devPassword: 'devnet', genesisTimeMs: 1_700_000_000_000n, scryptN: 1024 });
@@ -61,7 +63,7 @@ t.test('export a labelled task in three formats; verify; tampering fails', async
   config.consensus.emptyBlockIntervalMs = 0;
   const node = await TaggerNode.open({ home, config, log: pino({ level: 'silent' }) });
   const url = await node.start();
-  t.teardown(() => node.stop());
+  cleanup(() => node.stop());
   const client = new TaggerClient({ url });
   const devSecret = await new Keyring({ dir: homePaths(home).keyring, scryptN: 1024 }).unlock('dev', 'devnet');
   const devPublic = publicKeyFromSecret(devSecret);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { TaggerClient, type TaskJson } from '../../sdk/client.ts';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -57,6 +58,7 @@ async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => bo
 }
 
 t.test('labelling through the CLI: create, add items, fund, stake, commit, reveal, final', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const dir = t.testdir();
   const home = join(dir, 'home');
   const command = async <T>(args: string[]): Promise<T> => {
@@ -65,7 +67,7 @@ t.test('labelling through the CLI: create, add items, fund, stake, commit, revea
   };
   // The annotator's key is made while the node creates its devnet home next to it.
   const [node, ann] = await Promise.all([startNode(home), command<{ address: string }>(['keys', 'add', 'ann'])]);
-  t.teardown(() => node.stop());
+  cleanup(() => node.stop());
   const client = new TaggerClient({ url: node.url });
   type Out = Record<string, unknown>;
   const cli = <T = Out>(...args: string[]): Promise<T> => command<T>([...args, '--node', node.url]);

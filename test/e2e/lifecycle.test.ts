@@ -14,6 +14,7 @@ import { ONE_TAG, addressFromPublicKey, addressFromString, bytesToHex, publicKey
 import { Keyring, TaggerClient, buildTransfer, buildTx, signTx } from '../../sdk/index.ts';
 import { homePaths } from '../../node/home.ts';
 import { getJson, waitFor } from './fixtures/network.ts';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const RECIPIENT = 'tag1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc52hqkx3';
@@ -47,9 +48,10 @@ async function startNode(home: string, extra: string[] = []): Promise<Started> {
 const heightOf = async (url: string): Promise<number> => (await getJson<{ latestHeight: number }>(`${url}/status`)).latestHeight;
 
 t.test('SIGTERM during block production loses nothing committed and restarts cleanly, twice', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const home = t.testdir();
   let node = await startNode(home);
-  t.teardown(() => node.stop('SIGKILL'));
+  cleanup(() => node.stop('SIGKILL'));
   const secret = await new Keyring({ dir: homePaths(home).keyring }).unlock('dev', 'devnet');
   const chainId = (await getJson<{ chainId: string }>(`${node.url}/status`)).chainId;
   const to = addressFromString(RECIPIENT);
@@ -112,10 +114,11 @@ t.test('SIGTERM during block production loses nothing committed and restarts cle
 });
 
 t.test('--halt-height: nothing is committed after it, RPC keeps serving; without it the chain goes on', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const home = t.testdir();
   const halt = 6;
   let node = await startNode(home, ['--halt-height', String(halt)]);
-  t.teardown(() => node.stop('SIGKILL'));
+  cleanup(() => node.stop('SIGKILL'));
   await waitFor(async () => (await heightOf(node.url)) >= halt, `height ${halt}`);
   await waitFor(() => /Reached halt height/.test(node.log()), 'the node logs the halt');
   // Many block intervals later the height has not moved, and the RPC still answers.

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StatusJson } from '../../sdk/index.ts';
 import { freeRange, getJson, waitFor } from './fixtures/network.ts';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 
@@ -42,10 +43,11 @@ async function testnet(args: string[]): Promise<{ printed: Printed; stop: () => 
 }
 
 t.test('tagger testnet runs four validators until SIGTERM, and resumes the same chain', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const dir = t.testdir();
   const base = await freeRange(8);
   const run = await testnet(['--validators', '4', '--dir', dir, '--base-port', String(base)]);
-  t.teardown(run.kill);
+  cleanup(run.kill);
   const { nodes } = run.printed;
   t.equal(nodes.length, 4, 'four nodes');
   t.same(nodes.map((n) => n.rpc), [0, 1, 2, 3].map((i) => `http://127.0.0.1:${base + 2 * i}`), 'RPC on base + 2i');
@@ -60,7 +62,7 @@ t.test('tagger testnet runs four validators until SIGTERM, and resumes the same 
   }
 
   const again = await testnet(['--dir', dir]);
-  t.teardown(again.kill);
+  cleanup(again.kill);
   t.same(again.printed.nodes.map((n) => n.rpc), nodes.map((n) => n.rpc), 'the same nodes');
   await waitFor(async () => (await getJson<StatusJson>(`${nodes[0]!.rpc}/status`)).latestHeight >= 4, 'the chain goes on', 120_000);
   t.equal((await getJson<{ hash: string }>(`${nodes[3]!.rpc}/v1/blocks/2`)).hash, h2[0], 'on the same chain');

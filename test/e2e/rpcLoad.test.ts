@@ -18,6 +18,7 @@ import { DEFAULT_PARAMS } from '../../state/index.ts';
 import { genesisToJson } from '../../genesis/index.ts';
 import { DEFAULT_CONFIG } from '../../node/config.ts';
 import { homePaths, saveNodeKey } from '../../node/home.ts';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const CHAIN_ID = 'rpc-load';
@@ -93,6 +94,7 @@ function metric(text: string, name: string): number {
 }
 
 t.test('the RPC under concurrent reads, submissions and a flooding client while blocks are produced', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const home = t.testdir();
   const paths = homePaths(home);
   const validator = await saveNodeKey(paths.nodeKey, sha256(u32ToBytes(7_000_001)));
@@ -119,7 +121,7 @@ t.test('the RPC under concurrent reads, submissions and a flooding client while 
   await writeFile(paths.config, JSON.stringify(config));
 
   const node = await startNode(home);
-  t.teardown(async () => void (await node.stop()));
+  cleanup(async () => void (await node.stop()));
   const clients: Array<ReturnType<typeof client>> = [];
   const clientAt = (host: number): ReturnType<typeof client> => {
     const c = client(`127.0.0.${host}`);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ONE_TAG, bytesToHex, publicKeyFromSecret, randomSecretKey } from '../../lib/index.ts';
+import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -43,6 +44,7 @@ async function startNode(home: string): Promise<{ url: string; stop: () => Promi
 }
 
 t.test('staking through the CLI: create a validator, delegate, undelegate, show', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const dir = t.testdir();
   const home = join(dir, 'home');
   const command = async <T>(args: string[]): Promise<T> => {
@@ -50,7 +52,7 @@ t.test('staking through the CLI: create a validator, delegate, undelegate, show'
     return JSON.parse(stdout) as T;
   };
   const [node, op] = await Promise.all([startNode(home), command<{ address: string }>(['keys', 'add', 'op'])]);
-  t.teardown(() => node.stop());
+  cleanup(() => node.stop());
   type Out = Record<string, unknown>;
   const cli = <T = Out>(...args: string[]): Promise<T> => command<T>([...args, '--node', node.url]);
   const fails = async (...args: string[]): Promise<string> => {

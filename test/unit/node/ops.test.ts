@@ -9,8 +9,10 @@ import { pino } from 'pino';
 import { DEFAULT_CONFIG } from '../../../node/config.ts';
 import { initHome } from '../../../node/home.ts';
 import { TaggerNode } from '../../../node/node.ts';
+import { stopBeforeDirRemoval } from '../../utils/cleanup.ts';
 
 t.test('admin listener on 127.0.0.1 with the named metrics; public RPC without them', async (t) => {
+  const cleanup = stopBeforeDirRemoval(t);
   const home = t.testdir();
   await initHome({ home, chainId: 'ops-test', devPassword: 'pw', genesisTimeMs: BigInt(Date.now()), scryptN: 1024 });
   const config = structuredClone(DEFAULT_CONFIG);
@@ -20,7 +22,7 @@ t.test('admin listener on 127.0.0.1 with the named metrics; public RPC without t
   config.consensus.emptyBlockIntervalMs = 0;
   const node = await TaggerNode.open({ home, config, log: pino({ level: 'silent' }) });
   let stopped = false;
-  t.teardown(async () => {
+  cleanup(async () => {
     if (!stopped) await node.stop();
   });
   let committed = 0;
