@@ -47,6 +47,7 @@ import {
   type NewItem,
   type TaskJson,
   type TaskSpecInput,
+  type TxBody,
 } from '../sdk/index.ts';
 
 /** Flags of the labelling commands, added to the CLI's option table by main.ts. */
@@ -90,6 +91,22 @@ export class LabellingCliError extends ChainError<LabellingCliErrorType> {}
 
 /** A committed transaction whose receipt failed: the error's code is the receipt's. */
 export class TxFailedError extends ChainError<{ code: string; hash: string; height: number }> {}
+
+/**
+ * Signs, sends and waits for one transaction (every CLI command that writes uses it); a failed
+ * receipt is a TxFailedError with the receipt's code.
+ */
+export async function sendCommitted(client: TaggerClient, secretKey: Uint8Array, body: TxBody, maxFee: bigint): Promise<CommittedTxJson> {
+  const { committed } = await sendTx(client, secretKey, body, { maxFee, timeoutMs: 60_000 });
+  assert(committed !== null, 'sendTx waits by default');
+  if (committed.receipt.status !== 'ok') {
+    throw new TxFailedError(
+      { code: committed.receipt.code, hash: committed.hash, height: committed.height },
+      `${body.kind} failed at height ${committed.height}: ${committed.receipt.code} (transaction ${committed.hash})`,
+    );
+  }
+  return committed;
+}
 
 const FILE_BYTES_MAX = 64 * 1024 * 1024;
 const SECRETS_VERSION = 1;
@@ -170,15 +187,7 @@ async function session(ctx: CliContext): Promise<Session> {
 /** Signs, sends and waits for one labelling transaction; a failed receipt is a TxFailedError. */
 async function send(flags: LabellingFlags, s: Session, secretKey: Uint8Array, body: LabellingBody): Promise<CommittedTxJson> {
   const maxFee = flags['max-fee'] === undefined ? maxFeeFor(s.chainId, body, s.fees) : parseTag(flags['max-fee']);
-  const { committed } = await sendTx(s.client, secretKey, body, { maxFee, timeoutMs: 60_000 });
-  assert(committed !== null, 'sendTx waits by default');
-  if (committed.receipt.status !== 'ok') {
-    throw new TxFailedError(
-      { code: committed.receipt.code, hash: committed.hash, height: committed.height },
-      `${body.kind} failed at height ${committed.height}: ${committed.receipt.code} (transaction ${committed.hash})`,
-    );
-  }
-  return committed;
+  return sendCommitted(s.client, secretKey, body, maxFee);
 }
 
 function summary(tx: CommittedTxJson): { hash: string; height: number; fee: string } {

@@ -6,7 +6,7 @@
  * receipt's code (e.g. OFFER_EXPIRED) and a non-zero exit.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { ChainError, U32_MAX, addressFromString, addressToString, assert, hexToBytes, parseTag, sha256, utf8ToBytes } from '../lib/index.ts';
+import { ChainError, U32_MAX, addressFromString, addressToString, hexToBytes, parseTag, sha256, utf8ToBytes } from '../lib/index.ts';
 import {
   TaggerClient,
   buildLicenceBuy,
@@ -21,14 +21,13 @@ import {
   offerTermsFrom,
   passportMaxFee,
   passportSpecFrom,
-  sendTx,
   type CommittedTxJson,
   type FeeSchedule,
   type PassportBody,
   type PassportSpec,
   type PassportSpecInput,
 } from '../sdk/index.ts';
-import { TxFailedError, type CliContext } from './labellingCommands.ts';
+import { sendCommitted, type CliContext } from './labellingCommands.ts';
 
 /** Flags of the passport commands, added to the CLI's option table by main.ts. */
 export const PASSPORT_OPTIONS = {
@@ -167,15 +166,7 @@ async function send(ctx: CliContext, flags: PassportFlags, body: PassportBody): 
   const s = await session(ctx);
   const secretKey = await ctx.unlock(flags.from);
   const maxFee = flags['max-fee'] === undefined ? passportMaxFee(s.chainId, body, s.fees) : parseTag(flags['max-fee']);
-  const { committed } = await sendTx(s.client, secretKey, body, { maxFee, timeoutMs: 60_000 });
-  assert(committed !== null, 'sendTx waits by default');
-  if (committed.receipt.status !== 'ok') {
-    throw new TxFailedError(
-      { code: committed.receipt.code, hash: committed.hash, height: committed.height },
-      `${body.kind} failed at height ${committed.height}: ${committed.receipt.code} (transaction ${committed.hash})`,
-    );
-  }
-  return committed;
+  return sendCommitted(s.client, secretKey, body, maxFee);
 }
 
 /** Prints the transaction's summary and its first event's attributes. */

@@ -6,7 +6,7 @@
  * object; a transaction whose receipt failed is an error with the receipt's code (e.g.
  * VALIDATOR_SELF_STAKE_TOO_LOW) and a non-zero exit.
  */
-import { addressFromString, addressToString, assert, hexToBytes, parseTag } from '../lib/index.ts';
+import { addressFromString, addressToString, hexToBytes, parseTag } from '../lib/index.ts';
 import {
   TaggerClient,
   buildClaimRewards,
@@ -15,7 +15,6 @@ import {
   buildUnjail,
   buildValidatorCreate,
   buildValidatorEdit,
-  sendTx,
   stakingMaxFee,
   type CommittedTxJson,
   type DelegationJson,
@@ -24,7 +23,7 @@ import {
   type UnbondingJson,
 } from '../sdk/index.ts';
 import { homePaths, loadNodeKey } from './home.ts';
-import { TxFailedError, type CliContext } from './labellingCommands.ts';
+import { sendCommitted, type CliContext } from './labellingCommands.ts';
 
 /** Flags of the staking commands, added to the CLI's option table by main.ts. */
 export const STAKING_OPTIONS = {
@@ -54,15 +53,7 @@ async function session(ctx: CliContext): Promise<Session> {
 /** Signs, sends and waits for one staking transaction; a failed receipt is a TxFailedError. */
 async function send(flags: StakingFlags, s: Session, secretKey: Uint8Array, body: StakingBody): Promise<CommittedTxJson> {
   const maxFee = flags['max-fee'] === undefined ? stakingMaxFee(s.chainId, body, s.fees) : parseTag(flags['max-fee']);
-  const { committed } = await sendTx(s.client, secretKey, body, { maxFee, timeoutMs: 60_000 });
-  assert(committed !== null, 'sendTx waits by default');
-  if (committed.receipt.status !== 'ok') {
-    throw new TxFailedError(
-      { code: committed.receipt.code, hash: committed.hash, height: committed.height },
-      `${body.kind} failed at height ${committed.height}: ${committed.receipt.code} (transaction ${committed.hash})`,
-    );
-  }
-  return committed;
+  return sendCommitted(s.client, secretKey, body, maxFee);
 }
 
 /** The transaction's first event of `type`, as an object; empty if none. */

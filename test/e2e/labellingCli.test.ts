@@ -17,8 +17,11 @@ import { stopBeforeDirRemoval } from '../utils/cleanup.ts';
 const MAIN = fileURLToPath(new URL('../../node/main.ts', import.meta.url));
 const run = promisify(execFile);
 const PASSWORD = { TAGGER_PASSWORD: 'devnet' };
-/** Windows in blocks: at about 50 ms a block, several seconds for a CLI call to land inside each. */
-const WINDOW_BLOCKS = 150;
+/**
+ * Windows in blocks: at about 50 ms a block, about 15 s for the CLI calls to land inside each — on a
+ * loaded 2-core machine a CLI process takes seconds to start, and 150 blocks proved too short.
+ */
+const WINDOW_BLOCKS = 300;
 
 type Started = { url: string; stop: () => Promise<number | null> };
 
