@@ -28,6 +28,14 @@ export function keyId(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
+/** A typed reader for one record kind: the decoded value under a key, or null when absent. */
+export function stateLoader<T>(decode: (bytes: Uint8Array) => T): (state: StateReader, key: Uint8Array) => T | null {
+  return (state, key) => {
+    const bytes = state.get(key);
+    return bytes === undefined ? null : decode(bytes);
+  };
+}
+
 export class StateView implements StateReader {
   private readonly base: StateReader;
   private readonly parent: StateView | null;

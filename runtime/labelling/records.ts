@@ -16,7 +16,7 @@ import {
   utf8ToBytes,
   type Encodable,
 } from '../../lib/index.ts';
-import { PREFIX, keyFromId, keyId, type StateReader, type StateView } from '../../state/index.ts';
+import { PREFIX, keyFromId, keyId, stateLoader, type StateReader, type StateView } from '../../state/index.ts';
 
 const RECORD_BYTES_MAX = 256 * 1024;
 
@@ -430,18 +430,11 @@ export function decodeReputation(bytes: Uint8Array): Reputation {
 
 // ── typed access ────────────────────────────────────────────────────────────────────────────────
 
-function loader<T>(decode: (b: Uint8Array) => T) {
-  return (state: StateReader, k: Uint8Array): T | null => {
-    const bytes = state.get(k);
-    return bytes === undefined ? null : decode(bytes);
-  };
-}
-
-const getTask = loader(decodeTask);
-const getRound = loader(decodeRound);
-const getAssignment = loader(decodeAssignment);
-const getAnnotator = loader(decodeAnnotator);
-const getReputation = loader(decodeReputation);
+const getTask = stateLoader(decodeTask);
+const getRound = stateLoader(decodeRound);
+const getAssignment = stateLoader(decodeAssignment);
+const getAnnotator = stateLoader(decodeAnnotator);
+const getReputation = stateLoader(decodeReputation);
 
 export const loadTask = (s: StateReader, id: number): Task | null => getTask(s, taskKey(id));
 export const saveTask = (v: StateView, t: Task): void => v.set(taskKey(t.id), encodeTask(t));

@@ -15,7 +15,7 @@ import {
   utf8ToBytes,
   type Encodable,
 } from '../../lib/index.ts';
-import { PREFIX, type StateReader, type StateView } from '../../state/index.ts';
+import { PREFIX, stateLoader, type StateReader, type StateView } from '../../state/index.ts';
 
 const RECORD_BYTES_MAX = 128 * 1024;
 
@@ -460,18 +460,11 @@ export function licenceActive(l: Licence, height: number): boolean {
 
 // ── typed access ────────────────────────────────────────────────────────────────────────────────
 
-function loader<T>(decode: (b: Uint8Array) => T) {
-  return (state: StateReader, k: Uint8Array): T | null => {
-    const bytes = state.get(k);
-    return bytes === undefined ? null : decode(bytes);
-  };
-}
-
-const getHead = loader(decodePassportHead);
-const getVersion = loader(decodePassportVersion);
-const getJob = loader(decodeBuildJob);
-const getOffer = loader(decodeOffer);
-const getLicence = loader(decodeLicence);
+const getHead = stateLoader(decodePassportHead);
+const getVersion = stateLoader(decodePassportVersion);
+const getJob = stateLoader(decodeBuildJob);
+const getOffer = stateLoader(decodeOffer);
+const getLicence = stateLoader(decodeLicence);
 
 export const loadPassportHead = (s: StateReader, id: number): PassportHead | null => getHead(s, passportHeadKey(id));
 export const savePassportHead = (v: StateView, h: PassportHead): void => v.set(passportHeadKey(h.id), encodePassportHead(h));
