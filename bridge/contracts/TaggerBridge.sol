@@ -114,6 +114,10 @@ contract TaggerBridge {
     uint64 public lastCheckpoint;
     uint64 public lastEndBlock;
     uint64 public depositNonce;
+    /// @notice TAG received by deposits, ever (the measured balance changes), and TAG released by withdrawals,
+    ///         ever: the supply audit compares them with what Tagger chain minted and burnt.
+    uint256 public totalLocked;
+    uint256 public totalReleased;
     bool public paused;
     uint64 public pauseCount;
     uint256 public epoch;
@@ -342,6 +346,7 @@ contract TaggerBridge {
         uint256 received = _balance() - before;
         if (received == 0) revert NothingReceived();
         nonce = ++depositNonce;
+        totalLocked += received;
         emit Deposited(nonce, msg.sender, recipient, received);
     }
 
@@ -378,6 +383,7 @@ contract TaggerBridge {
             queued[w.nonce] = QueuedWithdrawal({recipient: w.recipient, releaseAt: releaseAt, amount: w.amount});
             emit WithdrawalQueued(w.nonce, w.recipient, w.amount, releaseAt);
         } else {
+            totalReleased += w.amount;
             _callToken(abi.encodeWithSelector(0xa9059cbb, w.recipient, w.amount)); // transfer
             emit WithdrawalReleased(w.nonce, w.recipient, w.amount);
         }
@@ -389,6 +395,7 @@ contract TaggerBridge {
         if (q.amount == 0) revert NotQueued();
         if (block.timestamp < q.releaseAt) revert TooEarly(q.releaseAt);
         delete queued[nonce];
+        totalReleased += q.amount;
         _callToken(abi.encodeWithSelector(0xa9059cbb, q.recipient, q.amount)); // transfer
         emit WithdrawalReleased(nonce, q.recipient, q.amount);
     }

@@ -49,4 +49,6 @@ t.test('a chain checkpoint is accepted by the contract and its withdrawal releas
   const released = await f.withdraw(1n, w, 0, withdrawalProof([withdrawalLeaf(w)], 0));
   t.notOk(released.reverted, `withdraw: ${released.error?.name ?? ''}`);
   t.equal((await f.tokenBalance(hex(recipient))) - before, 10n * TAG);
+  t.equal(await f.view('totalLocked'), 50n * TAG, 'the contract counts TAG locked by deposits');
+  t.equal(await f.view('totalReleased'), 10n * TAG, 'and TAG released by withdrawals');
 });
