@@ -22,7 +22,8 @@ const ts = (folder) => `${folder}/**/*.ts`;
  * A folder's public surface is its index.ts. sdk/ also exposes keyring.ts (files, passwords) and
  * client.ts (HTTP) as separate entry points, so a client that only needs one does not load the other.
  */
-const PUBLIC_FILES = { sdk: ['index.ts', 'keyring.ts', 'client.ts'], bridge: ['index.ts', 'evm.ts'] };
+const BRIDGE_SHELLS = ['bridge/relayer.ts', 'bridge/watcher.ts', 'bridge/bnbClient.ts', 'bridge/bnbLookup.ts'];
+const PUBLIC_FILES = { sdk: ['index.ts', 'keyring.ts', 'client.ts'], bridge: ['index.ts', 'evm.ts', 'evmNode.ts', 'watcher.ts', 'relayer.ts', 'bnbClient.ts', 'bnbLookup.ts'] };
 
 /** Node built-ins that do I/O or spawn work; `fs` also matches `fs/promises`, `node:fs`. */
 const IO_BUILTINS = ['fs', 'net', 'http', 'https', 'http2', 'dgram', 'dns', 'tls', 'child_process', 'worker_threads', 'cluster', 'readline'];
@@ -75,12 +76,16 @@ const BOUNDARIES = {
     names: { state: { pattern: '^(PREFIX|[A-Z][A-Z0-9_]*_KEY|[a-z][A-Za-z0-9]*Key)$', what: 'the key layout (PREFIX, *_KEY, *Key())' } },
     modules: ['level', 'fastify', '@fastify'],
   },
-  // Formats and verification are pure, evm.ts (in-memory EVM) too; relayer.ts is the shell (ADR 0008).
+  // Formats and verification are pure, evm.ts (in-memory EVM) too. The shells talk to BNB Chain or serve
+  // the local EVM over JSON-RPC: the relayer, the deposit watcher, the BNB lookups and the EVM node (ADR 0008).
   bridge: {
     may: ['lib'],
     typeOnly: ['state'],
     modules: [...IO_BUILTINS, ...CLOCK_BUILTINS, 'level', 'fastify', '@fastify', 'pino'],
-    shells: [{ files: ['bridge/relayer.ts'], allow: [...IO_BUILTINS, ...CLOCK_BUILTINS] }],
+    shells: [
+      { files: [...BRIDGE_SHELLS], allow: [...IO_BUILTINS, ...CLOCK_BUILTINS, 'pino'] },
+      { files: ['bridge/evmNode.ts', 'bridge/evmChain.ts'], allow: [...IO_BUILTINS, ...CLOCK_BUILTINS, 'pino', 'fastify', '@fastify'] },
+    ],
   },
   // The composition root: may import every source folder (through its public surface).
   node: {
@@ -201,7 +206,9 @@ const SHELL_FILES = [
   'consensus/engine.ts',
   'consensus/wal.ts',
   'consensus/soloEngine.ts',
-  'bridge/relayer.ts',
+  ...BRIDGE_SHELLS,
+  'bridge/evmNode.ts',
+  'bridge/evmChain.ts',
 ];
 const bannedGlobals = (names) => ['error', ...names.map((name) => ({ name, message: PURE_MESSAGE }))];
 const PURE_GLOBALS = ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'process', 'performance', 'Date'];
