@@ -13,8 +13,10 @@ import {
   hexToBytes,
   isChainError,
   isValidPublicKey,
+  MAX_VALIDATORS,
   parseUnits,
   sha256,
+  type BridgeValidatorSet,
 } from '../lib/index.ts';
 import {
   CHAIN_ID_KEY,
@@ -28,8 +30,14 @@ import {
   labellingParamsProblem,
   saveLabellingParams,
   DEFAULT_STAKING_PARAMS,
+  DEFAULT_BRIDGE_PARAMS,
+  bridgeParamsProblem,
+  saveBridgeParams,
+  saveBridgeKey,
+  saveBridgeSet,
   saveStakingParams,
   stakingParamsProblem,
+  type BridgeParams,
   type LabellingParams,
   type StakingParams,
   type Params,
@@ -51,7 +59,13 @@ export type Genesis = {
   labelling?: LabellingParams;
   /** Staking parameters; absent → the defaults (DEFAULT_STAKING_PARAMS), and nothing is stored. */
   staking?: StakingParams;
+  /** The BNB Chain bridge; absent → the bridge is off. */
+  bridge?: GenesisBridge;
 };
+
+/** A genesis validator's secp256k1 bridge key (its EVM address), registered from the first block. */
+export type GenesisBridgeKey = { validator: string; address: Uint8Array };
+export type GenesisBridge = { params: BridgeParams; keys: GenesisBridgeKey[] };
 
 /** Total supply (balances plus stake) must stay below 2^128 units, about 3.4 × 10^20 TAG. */
 export const GENESIS_SUPPLY_MAX = (1n << 128n) - 1n;
@@ -170,6 +184,81 @@ function stakingToJson(p: StakingParams): Record<string, string | number> {
   return out;
 }
 
+const BRIDGE_AMOUNTS = ['withdrawalAmountMax'] as const;
+const BRIDGE_KEYS = ['keys', 'bridgeContract'] as const;
+
+function asEvmAddress(value: Json, path: string): Uint8Array {
+  const text = asString(value, path);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw invalid(path, 'must be a 0x-prefixed 20-byte hex address');
+  return hexToBytes(text.slice(2).toLowerCase());
+}
+
+/**
+ * The optional `bridge` section: the bridge parameters (any subset; `bnbChainId` and `bridgeContract`
+ * required, `checkpointInterval` ≥ 1) and `keys`, the genesis validators' bridge keys. With keys, the
+ * first bridge validator set (id 1) is fixed at genesis: the contract is deployed with exactly it.
+ */
+function parseBridge(value: Json, validators: readonly GenesisValidator[]): GenesisBridge {
+  const path = 'bridge';
+  const names = Object.keys(DEFAULT_BRIDGE_PARAMS) as Array<keyof BridgeParams>;
+  const o = asObject(value, path, [...names, 'keys']);
+  const out: Record<string, number | bigint | Uint8Array> = { ...DEFAULT_BRIDGE_PARAMS };
+  for (const name of names) {
+    if (!(name in o) || (BRIDGE_KEYS as readonly string[]).includes(name)) continue;
+    const where = `${path}.${name}`;
+    out[name] = (BRIDGE_AMOUNTS as readonly string[]).includes(name) ? asUnits(o[name], where) : asU32(o[name], where, 0, 0xffff_ffff);
+  }
+  out['bridgeContract'] = asEvmAddress(field(o, 'bridgeContract', path), `${path}.bridgeContract`);
+  if (!('bnbChainId' in o)) throw invalid(`${path}.bnbChainId`, 'is required');
+  const params = out as BridgeParams;
+  if (params.checkpointInterval === 0) throw invalid(`${path}.checkpointInterval`, 'must be at least 1 (omit the section to turn the bridge off)');
+  const problem = bridgeParamsProblem(params);
+  if (problem !== null) throw invalid(path, problem);
+  const keysValue = 'keys' in o ? o['keys'] : [];
+  if (!Array.isArray(keysValue)) throw invalid(`${path}.keys`, 'must be an array');
+  if (keysValue.length > MAX_VALIDATORS) throw invalid(`${path}.keys`, `at most ${MAX_VALIDATORS} keys`);
+  const names_ = new Set(validators.map((v) => v.name));
+  const seenValidators = new Set<string>();
+  const seenAddresses = new Set<string>();
+  const keys = keysValue.map((item: Json, i) => {
+    const where = `${path}.keys[${i}]`;
+    const k = asObject(item, where, ['validator', 'address']);
+    const validator = asString(field(k, 'validator', where), `${where}.validator`);
+    if (!names_.has(validator)) throw invalid(`${where}.validator`, `no genesis validator is named ${validator}`);
+    if (seenValidators.has(validator)) throw invalid(`${where}.validator`, `${validator} has two bridge keys`);
+    seenValidators.add(validator);
+    const address = asEvmAddress(field(k, 'address', where), `${where}.address`);
+    if (address.every((b) => b === 0)) throw invalid(`${where}.address`, 'must not be the zero address');
+    const id = bytesToHex(address);
+    if (seenAddresses.has(id)) throw invalid(`${where}.address`, `0x${id} is used twice`);
+    seenAddresses.add(id);
+    return { validator, address };
+  });
+  return { params, keys };
+}
+
+function bridgeToJson(b: GenesisBridge): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(b.params)) {
+    out[name] = value instanceof Uint8Array ? `0x${bytesToHex(value)}` : typeof value === 'bigint' ? value.toString() : value;
+  }
+  out['keys'] = b.keys.map((k) => ({ validator: k.validator, address: `0x${bytesToHex(k.address)}` }));
+  return out;
+}
+
+/**
+ * The bridge validator set genesis fixes (id 1), which the contract must be deployed with: the
+ * genesis validators with a bridge key, the MAX_VALIDATORS most powerful (ties: lower address),
+ * ascending by address — the same rule the runtime uses for later sets. Empty without keys.
+ */
+export function genesisBridgeSet(g: Genesis): BridgeValidatorSet {
+  const byName = new Map(g.validators.map((v) => [v.name, v]));
+  const members = (g.bridge?.keys ?? []).map((k) => ({ signer: k.address, power: byName.get(k.validator)!.power }));
+  members.sort((a, b) => (a.power === b.power ? compareBytes(a.signer, b.signer) : a.power > b.power ? -1 : 1));
+  const kept = members.slice(0, MAX_VALIDATORS).sort((a, b) => compareBytes(a.signer, b.signer));
+  return { id: kept.length === 0 ? 0n : 1n, signers: kept.map((m) => m.signer), powers: kept.map((m) => m.power) };
+}
+
 function parseValidators(value: Json): GenesisValidator[] {
   if (!Array.isArray(value)) throw invalid('validators', 'must be an array');
   if (value.length === 0) throw new GenesisError({ code: 'GENESIS_NO_VALIDATORS' }, 'genesis validators: at least one is required');
@@ -226,7 +315,7 @@ function parseAccounts(value: Json): GenesisAccount[] {
 
 /** Validates a parsed genesis JSON value. Throws GenesisError naming the first problem found. */
 export function parseGenesis(value: Json): Genesis {
-  const o = asObject(value, '', ['chainId', 'genesisTime', 'params', 'validators', 'accounts', 'labelling', 'staking']);
+  const o = asObject(value, '', ['chainId', 'genesisTime', 'params', 'validators', 'accounts', 'labelling', 'staking', 'bridge']);
   const chainId = asString(field(o, 'chainId', ''), 'chainId');
   if (!CHAIN_ID_RE.test(chainId)) throw invalid('chainId', 'must be 3-50 lower-case letters, digits and "-"');
   const timeText = asString(field(o, 'genesisTime', ''), 'genesisTime');
@@ -245,6 +334,7 @@ export function parseGenesis(value: Json): Genesis {
   };
   if ('labelling' in o) genesis.labelling = parseLabelling(o['labelling']);
   if ('staking' in o) genesis.staking = parseStaking(o['staking']);
+  if ('bridge' in o) genesis.bridge = parseBridge(o['bridge'], genesis.validators);
   const supply = genesisSupply(genesis);
   if (supply > GENESIS_SUPPLY_MAX) {
     throw new GenesisError({ code: 'GENESIS_SUPPLY_OVERFLOW', max: GENESIS_SUPPLY_MAX.toString() }, `genesis: total supply exceeds ${GENESIS_SUPPLY_MAX} units`);
@@ -289,6 +379,7 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
     // Only when set, so that genesis files without it keep their hash.
     ...(g.labelling === undefined ? {} : { labelling: labellingToJson(g.labelling) }),
     ...(g.staking === undefined ? {} : { staking: stakingToJson(g.staking) }),
+    ...(g.bridge === undefined ? {} : { bridge: bridgeToJson(g.bridge) }),
   };
 }
 
@@ -319,4 +410,12 @@ export function genesisToState(g: Genesis, view: StateView): void {
   saveSupply(view, genesisSupply(g));
   if (g.labelling !== undefined) saveLabellingParams(view, g.labelling);
   if (g.staking !== undefined) saveStakingParams(view, g.staking);
+  if (g.bridge !== undefined) {
+    saveBridgeParams(view, g.bridge.params);
+    const byName = new Map(g.validators.map((v) => [v.name, v]));
+    // The operator of a genesis validator is its consensus address (runtime/staking, first block).
+    for (const k of g.bridge.keys) saveBridgeKey(view, addressFromPublicKey(byName.get(k.validator)!.publicKey), k.address);
+    const set = genesisBridgeSet(g);
+    if (set.signers.length > 0) saveBridgeSet(view, set);
+  }
 }

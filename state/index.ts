@@ -4,6 +4,7 @@ export * from './account.ts';
 export * from './params.ts';
 export * from './labellingParams.ts';
 export * from './stakingParams.ts';
+export * from './bridgeParams.ts';
 export * from './supply.ts';
 export * from './smt.ts';
 export * from './chainStore.ts';

@@ -20,8 +20,6 @@ import { TxFailure } from '../errors.ts';
 import { loadLastValidatorSet, loadStakingValidator } from '../staking/index.ts';
 import { loadBridgeParams, type BridgeParams } from './params.ts';
 import {
-  bridgeKeyKey,
-  bridgeKeyOwnerKey,
   checkpointSigKey,
   depositKey,
   loadBridgeGlobals,
@@ -31,6 +29,7 @@ import {
   loadCheckpointSig,
   loadDeposit,
   saveBridgeGlobals,
+  saveBridgeKey,
   saveCheckpoint,
   saveDeposit,
   saveWithdrawal,
@@ -101,10 +100,7 @@ function registerKey(view: StateView, operator: Uint8Array, address: Uint8Array,
   if (recovered === null || !equalBytes(recovered, address)) throw new TxFailure('BRIDGE_BAD_KEY_PROOF');
   const owner = loadBridgeKeyOwner(view, address);
   if (owner !== null && !equalBytes(owner, operator)) throw new TxFailure('BRIDGE_KEY_IN_USE');
-  const old = loadBridgeKey(view, operator);
-  if (old !== null) view.delete(bridgeKeyOwnerKey(old));
-  view.set(bridgeKeyKey(operator), address);
-  view.set(bridgeKeyOwnerKey(address), operator);
+  saveBridgeKey(view, operator, address);
   return [ev('bridgeKeyRegistered', [['operator', addressToString(operator)], ['address', `0x${bytesToHex(address)}`]])];
 }
 

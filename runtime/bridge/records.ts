@@ -6,7 +6,6 @@ import {
   ADDRESS_BYTES,
   ETH_ADDRESS_BYTES,
   HASH_BYTES,
-  MAX_VALIDATORS,
   Reader,
   SECP256K1_SIGNATURE_BYTES,
   amountToBytes,
@@ -14,18 +13,24 @@ import {
   decodeStateValue,
   encode,
   u32ToBytes,
-  utf8ToBytes,
   type BridgeValidatorSet,
-  type Encodable,
 } from '../../lib/index.ts';
-import { PREFIX, type StateReader, type StateView } from '../../state/index.ts';
+import { PREFIX, bridgeGlobalKey, bridgeSetToWire, parseBridgeSet, type StateReader, type StateView } from '../../state/index.ts';
+
+export {
+  bridgeGlobalKey,
+  bridgeKeyKey,
+  bridgeKeyOwnerKey,
+  loadBridgeKey,
+  loadBridgeKeyOwner,
+  saveBridgeKey,
+  loadBridgeSet,
+  saveBridgeSet,
+} from '../../state/index.ts';
 
 const RECORD_BYTES_MAX = 64 * 1024;
 
 const key = (prefix: number, ...parts: Uint8Array[]): Uint8Array => concatBytes(Uint8Array.of(prefix), ...parts);
-export const bridgeGlobalKey = (name: string): Uint8Array => key(PREFIX.bridgeGlobal, utf8ToBytes(name));
-export const bridgeKeyKey = (operator: Uint8Array): Uint8Array => key(PREFIX.bridgeKey, operator);
-export const bridgeKeyOwnerKey = (address: Uint8Array): Uint8Array => key(PREFIX.bridgeKeyOwner, address);
 export const depositKey = (nonce: number): Uint8Array => key(PREFIX.bridgeDeposit, u32ToBytes(nonce));
 export const withdrawalKey = (nonce: number): Uint8Array => key(PREFIX.bridgeWithdrawal, u32ToBytes(nonce));
 export const checkpointKey = (number: number): Uint8Array => key(PREFIX.bridgeCheckpoint, u32ToBytes(number));
@@ -48,7 +53,6 @@ export type BridgeGlobals = {
 };
 
 const GLOBALS_KEY = bridgeGlobalKey('globals');
-const SET_KEY = bridgeGlobalKey('set');
 
 export function loadBridgeGlobals(state: StateReader): BridgeGlobals {
   const bytes = state.get(GLOBALS_KEY);
@@ -68,41 +72,6 @@ export function loadBridgeGlobals(state: StateReader): BridgeGlobals {
 
 export function saveBridgeGlobals(view: StateView, g: BridgeGlobals): void {
   view.set(GLOBALS_KEY, encode([g.nextDepositNonce, g.nextWithdrawalNonce, g.checkpointedNonce, g.lastCheckpoint, g.lastEndBlock, amountToBytes(g.bridgedSupply)]));
-}
-
-// ── validator sets (as the contract sees them) ───────────────────────────────────────────────────
-
-function setToWire(set: BridgeValidatorSet): Encodable[] {
-  return [Number(set.id), set.signers, set.powers.map((p) => amountToBytes(p))];
-}
-
-function parseSet(v: unknown, what: string): BridgeValidatorSet {
-  const r = Reader.array(v, what, 3);
-  const id = BigInt(r.u32('id'));
-  const signers = r.list('signers', MAX_VALIDATORS, (s) => Reader.array([s], what, 1).bytes('signer', ETH_ADDRESS_BYTES));
-  const powers = r.list('powers', MAX_VALIDATORS, (p) => Reader.array([p], what, 1).amount('power'));
-  return { id, signers, powers };
-}
-
-/** The set that signs the next checkpoint (id 0, empty, before the first checkpoint). */
-export function loadBridgeSet(state: StateReader): BridgeValidatorSet {
-  const bytes = state.get(SET_KEY);
-  if (bytes === undefined) return { id: 0n, signers: [], powers: [] };
-  return decodeStateValue(bytes, 'BridgeSet', RECORD_BYTES_MAX, (v) => parseSet(v, 'BridgeSet'));
-}
-
-export function saveBridgeSet(view: StateView, set: BridgeValidatorSet): void {
-  view.set(SET_KEY, encode(setToWire(set)));
-}
-
-// ── bridge keys ──────────────────────────────────────────────────────────────────────────────────
-
-export function loadBridgeKey(state: StateReader, operator: Uint8Array): Uint8Array | null {
-  return state.get(bridgeKeyKey(operator)) ?? null;
-}
-
-export function loadBridgeKeyOwner(state: StateReader, address: Uint8Array): Uint8Array | null {
-  return state.get(bridgeKeyOwnerKey(address)) ?? null;
 }
 
 // ── deposits ─────────────────────────────────────────────────────────────────────────────────────
@@ -196,7 +165,7 @@ export function loadCheckpoint(state: StateReader, number: number): CheckpointRe
       firstWithdrawalNonce: r.u32('firstWithdrawalNonce'),
       nextValidatorSetId: r.u32('nextValidatorSetId'),
       nextValidatorSetHash: r.bytes('nextValidatorSetHash', HASH_BYTES),
-      signingSet: parseSet(r.raw(), 'Checkpoint'),
+      signingSet: parseBridgeSet(r.raw(), 'Checkpoint'),
       digest: r.bytes('digest', HASH_BYTES),
       signedPower: r.amount('signedPower'),
       signed: r.bool('signed'),
@@ -217,7 +186,7 @@ export function saveCheckpoint(view: StateView, c: CheckpointRecord): void {
       c.firstWithdrawalNonce,
       c.nextValidatorSetId,
       c.nextValidatorSetHash,
-      setToWire(c.signingSet),
+      bridgeSetToWire(c.signingSet),
       c.digest,
       amountToBytes(c.signedPower),
       c.signed,
