@@ -11,12 +11,14 @@ import { SHARED_SCHEMAS } from './schemas.ts';
 import { LABELLING_SCHEMAS } from './labellingSchemas.ts';
 import { STAKING_SCHEMAS } from './stakingSchemas.ts';
 import { PASSPORT_SCHEMAS } from './passportSchemas.ts';
+import { BRIDGE_SCHEMAS } from './bridgeSchemas.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { queryRoutes } from './routes/queries.ts';
 import { blockRoutes } from './routes/blocks.ts';
 import { labellingRoutes } from './routes/labelling.ts';
 import { stakingRoutes } from './routes/staking.ts';
 import { passportRoutes } from './routes/passports.ts';
+import { bridgeRoutes } from './routes/bridge.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { stateRoutes } from './routes/state.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -88,7 +90,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
 
   // Bodies are JSON or raw bytes (POST /v1/txs); anything else is 415.
   app.removeContentTypeParser('text/plain');
-  for (const schema of [...SHARED_SCHEMAS, ...LABELLING_SCHEMAS, ...STAKING_SCHEMAS, ...PASSPORT_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...LABELLING_SCHEMAS, ...STAKING_SCHEMAS, ...PASSPORT_SCHEMAS, ...BRIDGE_SCHEMAS]) app.addSchema(schema);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -107,6 +109,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
         { name: 'labelling', description: 'labelling tasks, items, rounds, assignments and annotators' },
         { name: 'staking', description: 'validators, the consensus set, delegations and unbonding' },
         { name: 'passports', description: 'Data Passports, versions, contributors, licence offers and licences' },
+        { name: 'bridge', description: 'the BNB Chain bridge: deposits, withdrawals and their proofs, checkpoints' },
         { name: 'stream', description: 'server-sent events of blocks, transactions and events' },
         { name: 'meta', description: 'this document' },
       ],
@@ -138,6 +141,7 @@ export async function buildServer(deps: RpcDeps, opts: RpcOpts): Promise<Fastify
   await app.register(labellingRoutes, { deps });
   await app.register(stakingRoutes, { deps });
   await app.register(passportRoutes, { deps });
+  await app.register(bridgeRoutes, { deps });
   const stream: StreamOpts = { ...STREAM_DEFAULTS, log: new EventLog(EVENT_LOG_DEFAULTS, 0), ...opts.stream };
   await app.register(streamRoutes, { stream });
   await app.register(openApiRoutes);

@@ -4,6 +4,7 @@
  */
 import type { Account, AccountTxHit, EventHit, IndexCursor, StateProof, StateReader } from '../state/index.ts';
 import type { Block, ChainEvent, Receipt, SignedTx } from '../runtime/index.ts';
+import type { BridgeBnbLookup } from './bridgeViews.ts';
 
 export type NodeStatus = {
   chainId: string;
@@ -84,4 +85,6 @@ export type RpcDeps = {
    * reply needs in one synchronous turn (no await in between) and it is all from `height`.
    */
   state(): { height: number; reader: StateReader };
+  /** BNB Chain transactions of bridge releases and checkpoint submissions; absent: replies say `bnb: null`. */
+  bnb?: BridgeBnbLookup;
 };

@@ -30,7 +30,10 @@ export type RpcErrorType =
   | { code: 'PASSPORT_NOT_FOUND'; passport: number }
   | { code: 'PASSPORT_VERSION_NOT_FOUND'; passport: number; version: number }
   | { code: 'OFFER_NOT_FOUND'; offer: number }
-  | { code: 'LICENCE_NOT_FOUND'; licence: number };
+  | { code: 'LICENCE_NOT_FOUND'; licence: number }
+  | { code: 'BRIDGE_DEPOSIT_NOT_FOUND'; nonce: number }
+  | { code: 'BRIDGE_WITHDRAWAL_NOT_FOUND'; nonce: number }
+  | { code: 'BRIDGE_CHECKPOINT_NOT_FOUND'; number: number };
 export type RpcErrorCode = RpcErrorType['code'];
 export class RpcError extends ChainError<RpcErrorType> {}
 
@@ -66,6 +69,9 @@ export const ERROR_STATUS_TABLE: ReadonlyArray<readonly [code: string, status: n
   ['PASSPORT_VERSION_NOT_FOUND', 404],
   ['OFFER_NOT_FOUND', 404],
   ['LICENCE_NOT_FOUND', 404],
+  ['BRIDGE_DEPOSIT_NOT_FOUND', 404],
+  ['BRIDGE_WITHDRAWAL_NOT_FOUND', 404],
+  ['BRIDGE_CHECKPOINT_NOT_FOUND', 404],
   ['MEMPOOL_FULL', 503],
   ['MEMPOOL_SENDER_FULL', 503],
   ['MEMPOOL_*', 400],

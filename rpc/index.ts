@@ -10,3 +10,4 @@ export * from './health.ts';
 export { STREAM_DEFAULTS, STREAM_TYPES_MAX, type StreamOpts, type StreamCloseCode } from './routes/stream.ts';
 export { RATE_LIMIT_CLIENTS_MAX_DEFAULT, type RateLimitOpts } from './protection.ts';
 export type * from './passportViews.ts';
+export type * from './bridgeViews.ts';

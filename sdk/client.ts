@@ -377,7 +377,7 @@ export class TaggerClient {
     }
   }
 
-  private async request<T>(method: Method, path: string, body?: Uint8Array): Promise<T> {
+  protected async request<T>(method: Method, path: string, body?: Uint8Array): Promise<T> {
     const url = this.base + path;
     // A timer of our own rather than AbortSignal.timeout, whose timer does not keep the process
     // alive: a request must end in a reply or an error, never in a silent exit.

@@ -69,3 +69,4 @@ export {
   type ReadPasswordOpts,
   type KeyringErrorCode,
 } from './keyring.ts';
+export * from './bridge.ts';

@@ -46,6 +46,13 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/v1/passports/{id}/licences'],
   ['get', '/v1/accounts/{address}/licences'],
   ['get', '/v1/passports/{id}/licensed/{address}'],
+  ['get', '/v1/bridge'],
+  ['get', '/v1/bridge/deposits/{nonce}'],
+  ['get', '/v1/bridge/deposits'],
+  ['get', '/v1/bridge/withdrawals/{nonce}'],
+  ['get', '/v1/bridge/withdrawals'],
+  ['get', '/v1/bridge/checkpoints/{number}'],
+  ['get', '/v1/bridge/checkpoints'],
   ['get', '/openapi.json'],
 ];
 
