@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import {
   ChainError,
@@ -32,6 +32,8 @@ import { LABELLING_OPTIONS, cmdAnnotator, cmdDispute, cmdGold, cmdLabels, cmdTas
 import { STAKING_OPTIONS, cmdStake, cmdValidator } from './stakingCommands.ts';
 import { PASSPORT_OPTIONS, cmdLicence, cmdPassport } from './passportCommands.ts';
 import { EXPORT_OPTIONS, cmdExport, cmdVerify } from './exportCommands.ts';
+import { BRIDGE_OPTIONS, cmdBridge } from './bridgeCommands.ts';
+import { startEmbeddedEvm, type EmbeddedEvm } from './bridgeDevnet.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
 class CliError extends ChainError<CliErrorType> {}
@@ -93,6 +95,13 @@ Passports and licences (transactions take --from NAME [--max-fee TAG] [--node UR
 Datasets (docs/spec/export.md):
   export --task ID | --passport ID [--version V] --format jsonl|csv|parquet --out FILE [--rpc URL]
   verify FILE --manifest FILE.manifest.json [--rpc URL]   exit 0 verified, 3 a check failed
+Bridge to BNB Chain (see docs/cli.md §Bridge; --rpc URL is the Tagger node, default --node):
+  bridge status [--bnb-rpc URL] [--bridge 0x…] [--json]   counters on both chains
+  bridge withdraw --to 0xEVM --amount TAG (--from NAME | --key FILE)   burn TAG here for BNB Chain
+  bridge deposit --to tag1… --amount TAG --bnb-rpc URL --evm-key 0xHEX|FILE [--bridge 0x…] [--wait]
+                                                     approve + lock TAG on BNB Chain (--wait: until minted)
+  bridge prove --nonce N [--submit --bnb-rpc URL --evm-key 0xHEX|FILE]   a withdrawal's proof / release it
+  bridge audit --bnb-rpc URL [--bridge 0x…] [--json]   supply invariant: MATCH/FAIL, exit 1 on FAIL
 Genesis:
   genesis init --chain-id ID [--file F] [--genesis-time T]
   genesis add-account ADDRESS AMOUNT_TAG [--file F]
@@ -128,6 +137,7 @@ const OPTIONS = {
   ...EXPORT_OPTIONS,
   ...STAKING_OPTIONS,
   ...PASSPORT_OPTIONS,
+  ...BRIDGE_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -137,6 +147,7 @@ function usage(reason: string): CliError {
 }
 
 function print(value: unknown): void {
+  if (typeof value === 'string') return void process.stdout.write(value + '\n');
   process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
 }
 
@@ -182,6 +193,7 @@ async function cmdInit(flags: Flags): Promise<void> {
     chainId: flags['chain-id'] ?? DEVNET_CHAIN_ID,
     devPassword: await devPassword(flags),
     genesisTimeMs: BigInt(Date.now()),
+    bridge: true,
   });
   print({
     home,
@@ -200,7 +212,23 @@ async function cmdStart(flags: Flags): Promise<void> {
   }
   const config = await loadConfig(home, flags);
   const log = pino({ level: config.log.level }, pino.destination(2));
-  const node = await TaggerNode.open({ home, config, log });
+  let evm: EmbeddedEvm | null = null;
+  if (config.bridge.enabled && config.bridge.embeddedEvm) {
+    const genesis = parseGenesisJson(await readFile(homePaths(home).genesis, 'utf8'));
+    if (genesis.bridge !== undefined) {
+      const b = config.bridge;
+      evm = await startEmbeddedEvm(home, genesis, { host: b.embeddedEvmHost, port: b.embeddedEvmPort, blockTimeMs: b.embeddedEvmBlockMs, bridgeKeyFile: b.bridgeKeyFile, relayerKeyFile: b.relayerKeyFile, log: log.child({ module: 'evm' }) });
+      config.bridge.bnbRpcUrl = evm.url;
+      process.stderr.write(`Local EVM (standing in for BNB Chain): ${evm.url}  TAG ${evm.token}  bridge ${evm.bridge}  dev EVM account ${evm.devEvmAddress} (key in ${join(home, 'bridge', 'dev-evm-key.json')})\n`);
+    }
+  }
+  let node: TaggerNode;
+  try {
+    node = await TaggerNode.open({ home, config, log });
+  } catch (e: unknown) {
+    await evm?.node.stop();
+    throw e;
+  }
   const url = await node.start();
   const p2p = node.p2pAddrs();
   process.stderr.write(`Tagger node running. RPC: ${url}${p2p.length > 0 ? `  P2P: ${p2p.join(' ')}` : ''}  (Ctrl-C to stop)\n`);
@@ -209,7 +237,7 @@ async function cmdStart(flags: Flags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'Shutting down');
-    node.stop().then(
+    node.stop().then(async () => evm?.node.stop()).then(
       () => process.exit(0),
       (e: unknown) => {
         log.error({ err: e }, 'Shutdown failed');
@@ -464,6 +492,8 @@ export async function main(argv: string[]): Promise<void> {
       return cmdExport(cliContext(flags), flags);
     case 'verify':
       return cmdVerify(cliContext(flags), rest, flags);
+    case 'bridge':
+      return cmdBridge(cliContext(flags), rest, flags);
     default:
       throw usage(`unknown command "${command}"`);
   }

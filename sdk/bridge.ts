@@ -29,7 +29,6 @@ import type {
   CheckpointsPageJson,
   DepositReplyJson,
   DepositsPageJson,
-  Hex,
   WithdrawalReplyJson,
   WithdrawalsPageJson,
 } from '../rpc/index.ts';
@@ -55,6 +54,19 @@ export type {
   WithdrawalStatus,
   WithdrawalsPageJson,
 } from '../rpc/index.ts';
+
+/** A 0x-prefixed hex string, as EVM libraries (viem) type ABI arguments. */
+export type EvmHex = `0x${string}`;
+
+function evmHex(bytes: Uint8Array): EvmHex {
+  return `0x${bytesToHex(bytes)}`;
+}
+
+/** A served 0x-hex string (the schemas guarantee the prefix) as an ABI argument. */
+function asEvmHex(text: string, field: string): EvmHex {
+  if (!text.startsWith('0x')) throw bad(field, 'must be 0x-hex');
+  return text as EvmHex;
+}
 
 export type BridgeInputErrorType = { code: 'BRIDGE_BAD_INPUT'; field: string; reason: string };
 /** Input a bridge helper cannot use: a malformed EVM address, a zero amount, a reply without a proof. */
@@ -90,8 +102,8 @@ function evmChecksum(lower: string): string {
 }
 
 /** An EVM address in its EIP-55 spelling. */
-export function evmAddressToString(address: Uint8Array): Hex {
-  return evmChecksum(bytesToHex(evmAddressFrom(address)));
+export function evmAddressToString(address: Uint8Array): EvmHex {
+  return evmChecksum(bytesToHex(evmAddressFrom(address))) as EvmHex;
 }
 
 /**
@@ -124,23 +136,24 @@ export function verifyWithdrawalReply(w: WithdrawalReplyJson): boolean {
 
 export type WithdrawCallArgs = readonly [
   number: bigint,
-  withdrawal: { nonce: bigint; sender: Hex; recipient: Hex; amount: bigint },
+  withdrawal: { nonce: bigint; sender: EvmHex; recipient: EvmHex; amount: bigint },
   index: bigint,
-  proof: Hex[],
+  proof: EvmHex[],
 ];
 
 /** The arguments of TaggerBridge.withdraw(number, w, index, proof) for a checkpointed withdrawal. */
 export function withdrawCallArgs(w: WithdrawalReplyJson): WithdrawCallArgs {
   const p = w.proof;
   if (p === null) throw bad('proof', `withdrawal ${w.nonce} is not in a checkpoint yet (status ${w.status})`);
-  const sender = '0x' + bytesToHex(addressFromString(w.sender));
-  return [BigInt(p.checkpoint), { nonce: BigInt(w.nonce), sender, recipient: w.recipient, amount: BigInt(w.amount) }, BigInt(p.index), p.siblings];
+  const sender = evmHex(addressFromString(w.sender));
+  const withdrawal = { nonce: BigInt(w.nonce), sender, recipient: asEvmHex(w.recipient, 'recipient'), amount: BigInt(w.amount) };
+  return [BigInt(p.checkpoint), withdrawal, BigInt(p.index), p.siblings.map((h) => asEvmHex(h, 'siblings'))];
 }
 
-type SetArg = { id: bigint; signers: Hex[]; powers: bigint[] };
+type SetArg = { id: bigint; signers: EvmHex[]; powers: bigint[] };
 
 function setArg(s: BridgeSetJson): SetArg {
-  return { id: BigInt(s.id), signers: s.signers, powers: s.powers.map((p) => BigInt(p)) };
+  return { id: BigInt(s.id), signers: s.signers.map((a) => asEvmHex(a, 'signers')), powers: s.powers.map((p) => BigInt(p)) };
 }
 
 export type SubmitCheckpointArgs = readonly [
@@ -148,15 +161,15 @@ export type SubmitCheckpointArgs = readonly [
     number: bigint;
     startBlock: bigint;
     endBlock: bigint;
-    blockRangeRoot: Hex;
-    stateRoot: Hex;
-    withdrawalsRoot: Hex;
+    blockRangeRoot: EvmHex;
+    stateRoot: EvmHex;
+    withdrawalsRoot: EvmHex;
     withdrawalCount: number;
     nextValidatorSetId: bigint;
-    nextValidatorSetHash: Hex;
+    nextValidatorSetHash: EvmHex;
   },
   set: SetArg,
-  sigs: Array<{ v: number; r: Hex; s: Hex }>,
+  sigs: Array<{ v: number; r: EvmHex; s: EvmHex }>,
   next: SetArg,
 ];
 
@@ -170,19 +183,19 @@ export function submitCheckpointArgs(c: CheckpointJson): SubmitCheckpointArgs {
   if (!c.signed) throw bad('checkpoint', `checkpoint ${c.number} is not signed by more than 2/3 of its set yet`);
   const sigs = c.signatures.map(({ signature }) => {
     const b = hexToBytes(signature);
-    return { v: b[64]!, r: '0x' + bytesToHex(b.subarray(0, 32)), s: '0x' + bytesToHex(b.subarray(32, 64)) };
+    return { v: b[64]!, r: evmHex(b.subarray(0, 32)), s: evmHex(b.subarray(32, 64)) };
   });
   return [
     {
       number: BigInt(c.number),
       startBlock: BigInt(c.startBlock),
       endBlock: BigInt(c.endBlock),
-      blockRangeRoot: c.blockRangeRoot,
-      stateRoot: c.stateRoot,
-      withdrawalsRoot: c.withdrawalsRoot,
+      blockRangeRoot: asEvmHex(c.blockRangeRoot, 'blockRangeRoot'),
+      stateRoot: asEvmHex(c.stateRoot, 'stateRoot'),
+      withdrawalsRoot: asEvmHex(c.withdrawalsRoot, 'withdrawalsRoot'),
       withdrawalCount: c.withdrawalCount,
       nextValidatorSetId: BigInt(c.nextValidatorSetId),
-      nextValidatorSetHash: c.nextValidatorSetHash,
+      nextValidatorSetHash: asEvmHex(c.nextValidatorSetHash, 'nextValidatorSetHash'),
     },
     setArg(c.signingSet),
     sigs,
@@ -252,54 +265,61 @@ function pageQuery(opts: BridgePageOpts): string {
 /** TaggerClient plus the bridge endpoints (docs/rpc.md §Bridge). */
 export class BridgeClient extends TaggerClient {
   /** Parameters, counters (bridged supply, nonces, last checkpoint) and the set that signs the next checkpoint. */
-  bridge(): Promise<BridgeStatusJson> {
+  async bridge(): Promise<BridgeStatusJson> {
     return this.request('GET', '/v1/bridge');
   }
 
   /** A deposit by its BNB Chain nonce; BRIDGE_DEPOSIT_NOT_FOUND if no validator attested it yet. */
-  deposit(nonce: number): Promise<DepositReplyJson> {
+  async deposit(nonce: number): Promise<DepositReplyJson> {
     return this.request('GET', `/v1/bridge/deposits/${u32Arg(nonce, 'nonce')}`);
   }
 
-  deposits(opts: BridgePageOpts = {}): Promise<DepositsPageJson> {
+  async deposits(opts: BridgePageOpts = {}): Promise<DepositsPageJson> {
     return this.request('GET', `/v1/bridge/deposits${pageQuery(opts)}`);
   }
 
   /** A withdrawal with its proof once checkpointed; BRIDGE_WITHDRAWAL_NOT_FOUND if none. */
-  withdrawal(nonce: number): Promise<WithdrawalReplyJson> {
+  async withdrawal(nonce: number): Promise<WithdrawalReplyJson> {
     return this.request('GET', `/v1/bridge/withdrawals/${u32Arg(nonce, 'nonce')}`);
   }
 
-  withdrawals(opts: BridgePageOpts = {}): Promise<WithdrawalsPageJson> {
+  async withdrawals(opts: BridgePageOpts = {}): Promise<WithdrawalsPageJson> {
     return this.request('GET', `/v1/bridge/withdrawals${pageQuery(opts)}`);
   }
 
   /** A checkpoint with its signatures and next set; BRIDGE_CHECKPOINT_NOT_FOUND if not closed yet. */
-  checkpoint(number: number): Promise<CheckpointReplyJson> {
+  async checkpoint(number: number): Promise<CheckpointReplyJson> {
     return this.request('GET', `/v1/bridge/checkpoints/${u32Arg(number, 'number')}`);
   }
 
-  checkpoints(opts: BridgePageOpts = {}): Promise<CheckpointsPageJson> {
+  async checkpoints(opts: BridgePageOpts = {}): Promise<CheckpointsPageJson> {
     return this.request('GET', `/v1/bridge/checkpoints${pageQuery(opts)}`);
   }
 
-  /** Sum of every withdrawal's amount, following the pages (at most `pagesMax` requests, default 10,000). */
-  async totalBurnt(opts: { pagesMax?: number } = {}): Promise<{ height: number; totalBurnt: bigint; withdrawals: number }> {
+  /**
+   * Sum of the amounts of withdrawals 1 … `below − 1` (all of them by default), following the
+   * pages (at most `pagesMax` requests, default 10,000). Withdrawal records never change, so with
+   * `below` = a status reply's `nextWithdrawalNonce` this is what was burnt at that reply's height.
+   */
+  async totalBurnt(opts: { below?: number; pagesMax?: number } = {}): Promise<{ totalBurnt: bigint; withdrawals: number }> {
     const pagesMax = opts.pagesMax ?? 10_000;
+    const below = opts.below ?? Number.MAX_SAFE_INTEGER;
     let total = 0n;
     let count = 0;
-    let height = 0;
     let from: number | null = 1;
-    for (let i = 0; from !== null; i++) {
+    for (let i = 0; from !== null && from < below; i++) {
       if (i >= pagesMax) {
         throw new ClientError({ code: 'CLIENT_TOO_MANY_PAGES', httpStatus: null, url: '/v1/bridge/withdrawals', details: { pagesMax } }, `more than ${pagesMax} pages of withdrawals`);
       }
       const page: WithdrawalsPageJson = await this.withdrawals({ from });
-      for (const w of page.withdrawals) total += BigInt(w.amount);
-      count += page.withdrawals.length;
-      ({ height, nextFrom: from } = page);
+      for (const w of page.withdrawals) {
+        if (w.nonce >= below) break;
+        total += BigInt(w.amount);
+        count++;
+      }
+      from = page.nextFrom;
     }
-    return { height, totalBurnt: total, withdrawals: count };
+    return { totalBurnt: total, withdrawals: count };
   }
 
   /** Polls until deposit `nonce` is minted (a deposit not attested yet is polled for too). */
@@ -329,8 +349,8 @@ export class BridgeClient extends TaggerClient {
 }
 
 /** Tagger addresses are 20 bytes, as the contract's `bytes20 recipient` of a deposit. */
-export function depositRecipientArg(address: string | Uint8Array): Hex {
+export function depositRecipientArg(address: string | Uint8Array): EvmHex {
   const bytes = typeof address === 'string' ? addressFromString(address) : address;
   if (bytes.length !== ADDRESS_BYTES) throw bad('recipient', `must be ${ADDRESS_BYTES} bytes`);
-  return '0x' + bytesToHex(bytes);
+  return evmHex(bytes);
 }
