@@ -9,10 +9,10 @@
 import { createBlock, createBlockFromRLP, type Block } from '@ethereumjs/block';
 import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common';
 import { createTx, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx';
-import { createAccount, createAddressFromString, type Address } from '@ethereumjs/util';
+import { KECCAK256_RLP, createAccount, createAddressFromString, type Address } from '@ethereumjs/util';
 import { buildBlock, createVM, type RunTxResult, type VM } from '@ethereumjs/vm';
 import type { Hex } from 'viem';
-import { ChainError, bytesToHex, hexToBytes } from '../lib/index.ts';
+import { ChainError, bytesToHex, equalBytes, hexToBytes } from '../lib/index.ts';
 
 /** Failures the node answers with a JSON-RPC error; `rpcCode` is the JSON-RPC error code. */
 export type EvmRpcErrorType =
@@ -216,6 +216,7 @@ export class EvmChain {
     if (timestamp <= this.headRecord.timestamp) {
       throw new EvmRpcError({ code: 'EVM_INVALID_PARAMS', rpcCode: -32602 }, `timestamp ${timestamp} is not after the head's ${this.headRecord.timestamp}`);
     }
+    if (rawTxs.length === 0) return this.append(this.emptyBlock(timestamp), []);
     const txs = rawTxs.map((raw) => this.decodeTx(raw));
     const builder = await buildBlock(this.vm, {
       parentBlock: this.headBlock,
@@ -233,7 +234,6 @@ export class EvmChain {
       }
     }
     const { block } = await builder.build();
-    const hash = toHex(block.hash());
     const baseFee = block.header.baseFeePerGas ?? 0n;
     let logIndex = 0;
     const mined: MinedTx[] = executed.map(({ tx, result }) => {
@@ -257,7 +257,42 @@ export class EvmChain {
         firstLogIndex,
       };
     });
-    const record: MinedBlock = { number: block.header.number, hash, timestamp, stateRoot: block.header.stateRoot, rlp: block.serialize(), txs: mined };
+    return this.append(block, mined);
+  }
+
+  /**
+   * The block BlockBuilder would build without transactions, made directly (7x faster, which is what
+   * interval mining and replaying a long log need): the parent's state (no system contract runs:
+   * the EIP-4788 beacon-roots contract is not deployed here), empty tries, next base fee and blob gas.
+   */
+  private emptyBlock(timestamp: bigint): Block {
+    const parent = this.headBlock.header;
+    return createBlock(
+      {
+        header: {
+          parentHash: this.headBlock.hash(),
+          number: parent.number + 1n,
+          timestamp,
+          gasLimit: BLOCK_GAS_LIMIT,
+          gasUsed: 0n,
+          baseFeePerGas: parent.calcNextBaseFee(),
+          excessBlobGas: parent.calcNextExcessBlobGas(this.common),
+          blobGasUsed: 0n,
+          stateRoot: parent.stateRoot,
+          transactionsTrie: KECCAK256_RLP,
+          receiptTrie: KECCAK256_RLP,
+          withdrawalsRoot: KECCAK256_RLP,
+        },
+        withdrawals: [],
+      },
+      { common: this.common },
+    );
+  }
+
+  private append(block: Block, txs: MinedTx[]): MinedBlock {
+    // An empty block shares its parent's state root: keep one copy.
+    const stateRoot = equalBytes(block.header.stateRoot, this.headRecord.stateRoot) ? this.headRecord.stateRoot : block.header.stateRoot;
+    const record: MinedBlock = { number: block.header.number, hash: toHex(block.hash()), timestamp: block.header.timestamp, stateRoot, rlp: block.serialize(), txs };
     this.headBlock = block;
     this.headRecord = record;
     this.store(record);

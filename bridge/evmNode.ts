@@ -68,7 +68,7 @@ function invalidParams(message: string): EvmRpcError {
   return new EvmRpcError({ code: 'EVM_INVALID_PARAMS', rpcCode: -32602 }, message);
 }
 
-function nowSeconds(): bigint {
+function wallClockSeconds(): bigint {
   return BigInt(Math.floor(Date.now() / 1000));
 }
 
@@ -82,6 +82,7 @@ export class EvmNode {
   private readonly snapshots = new Map<bigint, bigint>();
   private nextSnapshotId = 1n;
   private finalizedFloor = 0n;
+  private timeOffset = 0n;
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -155,11 +156,16 @@ export class EvmNode {
     return this.finalizedFloor < this.chain.head() ? this.finalizedFloor : this.chain.head();
   }
 
+  /** The clock of new blocks: wall-clock seconds plus what evm_increaseTime added. */
+  private now(): bigint {
+    return wallClockSeconds() + this.timeOffset;
+  }
+
   /** Mines `count` empty blocks now. */
   async mine(count = 1): Promise<void> {
     if (!Number.isSafeInteger(count) || count < 1 || count > MINE_MAX) throw invalidParams(`count must be 1..${MINE_MAX}`);
     await this.serial(async () => {
-      for (let i = 0; i < count; i++) await this.mineBlock(this.chain.nextTimestamp(nowSeconds()), []);
+      for (let i = 0; i < count; i++) await this.mineBlock(this.chain.nextTimestamp(this.now()), []);
     });
   }
 
@@ -252,7 +258,7 @@ export class EvmNode {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.serial(async () => {
-        if (!this.stopped) await this.mineBlock(this.chain.nextTimestamp(nowSeconds()), []);
+        if (!this.stopped) await this.mineBlock(this.chain.nextTimestamp(this.now()), []);
       }).catch((e: unknown) => {
         this.logger.warn({ err: e }, 'interval block not mined');
         this.scheduleEmptyBlock();
@@ -320,23 +326,27 @@ export class EvmNode {
       const at = this.chain.txByHash(hash32(p[0], 'transaction hash'));
       return at === null ? null : formatReceipt(at.block, at.index);
     },
+    eth_getBlockReceipts: async (p) => {
+      const block = this.chain.blockByNumber(this.blockNumberOf(p[0]));
+      return block === null ? null : block.txs.map((_, i) => formatReceipt(block, i));
+    },
     eth_getLogs: async (p) => this.getLogs(p[0]),
 
     eth_sendRawTransaction: async (p) => {
       const raw = bytes(p[0], 'transaction');
       if (raw.length === 0) throw invalidParams('empty transaction');
-      const block = await this.mineBlock(this.chain.nextTimestamp(nowSeconds()), [raw]);
+      const block = await this.mineBlock(this.chain.nextTimestamp(this.now()), [raw]);
       const mined = block.txs[0];
       assert(mined !== undefined, 'the block holds the transaction');
       return mined.hash;
     },
     eth_call: async (p) => {
       const req = callRequest(p[0]);
-      return this.stateAt(p[1], async () => (await this.chain.call(req, nowSeconds())).returnData);
+      return this.stateAt(p[1], async () => (await this.chain.call(req, this.now())).returnData);
     },
     eth_estimateGas: async (p) => {
       const req = callRequest(p[0]);
-      return this.stateAt(p[1], async () => q(await this.chain.estimateGas(req, nowSeconds())));
+      return this.stateAt(p[1], async () => q(await this.chain.estimateGas(req, this.now())));
     },
     eth_getTransactionCount: async (p) => {
       const who = address(p[0], 'address');
@@ -362,8 +372,14 @@ export class EvmNode {
     evm_mine: async (p) => {
       const at = p[0] === undefined || p[0] === null ? null : quantity(p[0], 'timestamp');
       if (at !== null && at <= this.chain.headTimestamp()) throw invalidParams(`timestamp ${at} is not after the head's ${this.chain.headTimestamp()}`);
-      await this.mineBlock(at ?? this.chain.nextTimestamp(nowSeconds()), []);
+      await this.mineBlock(at ?? this.chain.nextTimestamp(this.now()), []);
       return '0x0';
+    },
+    evm_increaseTime: async (p) => {
+      const seconds = quantity(p[0], 'seconds');
+      if (seconds > 10n ** 10n) throw invalidParams('at most 10^10 seconds');
+      this.timeOffset += seconds;
+      return q(this.timeOffset);
     },
     evm_snapshot: async () => {
       const id = this.nextSnapshotId++;
@@ -676,12 +692,13 @@ class BlockLog {
     const lines = text.split('\n');
     const entries: LogEntry[] = [];
     let dropped = false;
+    let lastLine = lines.length - 1;
+    while (lastLine >= 0 && lines[lastLine] === '') lastLine--;
     for (const [i, line] of lines.entries()) {
       if (line === '') continue;
       const entry = parseEntry(line);
-      const last = i === lines.length - 1 || lines.slice(i + 1).every((l) => l === '');
       if (entry === null || (i === lines.length - 1 && !text.endsWith('\n'))) {
-        if (!last) throw invalidLog(`line ${i + 1} is not a block entry`);
+        if (i !== lastLine) throw invalidLog(`line ${i + 1} is not a block entry`);
         dropped = true;
         continue;
       }

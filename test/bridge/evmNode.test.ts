@@ -140,6 +140,13 @@ t.test('deploy TAG and transfer through viem: blocks, receipts, logs and getLogs
   t.same(await pub.getLogs({ address: bob.address, fromBlock: 0n }), [], 'no logs from another address');
   t.same(await pub.getLogs({ address: [token, bob.address], event: TRANSFER, fromBlock: 1n, toBlock: 1n }).then((l) => l.length), 1, 'address array');
 
+  // State at an older block: bob held nothing before the transfer of block 2.
+  t.equal(await pub.readContract({ address: token, abi: TAG_TOKEN.abi, functionName: 'balanceOf', args: [bob.address], blockNumber: 1n }), 0n);
+  t.equal(await pub.getBalance({ address: bob.address, blockNumber: 0n }), 10n * BNB, 'balance at genesis');
+  t.equal(await pub.getBalance({ address: bob.address, blockTag: 'latest' }) !== 10n * BNB, true);
+  const receipts = (await call(node, 'eth_getBlockReceipts', ['0x3'])) as { transactionHash: Hex }[];
+  t.same(receipts.map((r) => r.transactionHash), [back]);
+
   const history = await pub.getFeeHistory({ blockCount: 4, rewardPercentiles: [50] });
   t.equal(history.baseFeePerGas.length, 5);
   t.equal(history.gasUsedRatio.length, 4);
@@ -331,4 +338,36 @@ t.test('malformed JSON, unknown methods and bad params get JSON-RPC errors; the 
   t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'eth_blockNumber' })), { id: 10, result: '0x0' }, 'still serving');
   t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'web3_clientVersion' })), { result: /tagger-evm-node/ });
   t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'eth_accounts' })), { result: [] });
+});
+
+t.test('retention: blocks, receipts and logs older than retainBlocks answer null or nothing', async (t) => {
+  const node = await EvmNode.start(opts({ retainBlocks: 16 }));
+  t.teardown(() => node.stop());
+  const { pub, wallet } = clients(node);
+  const token = await deployToken(node);
+  const hash = await wallet.writeContract({ address: token, abi: TAG_TOKEN.abi, functionName: 'transfer', args: [bob.address, 1n] });
+  await pub.waitForTransactionReceipt({ hash });
+  t.equal((await pub.getLogs({ address: token, fromBlock: 0n })).length, 2);
+  await node.mine(20);
+  t.equal(await pub.getBlockNumber(), 22n);
+  t.equal(await pub.getBlock({ blockNumber: 2n }).catch((e: Error) => e.name), 'BlockNotFoundError', 'block 2 was dropped');
+  t.equal((await pub.getBlock({ blockNumber: 7n })).number, 7n, 'block 7 is the oldest kept');
+  t.equal(await pub.getTransactionReceipt({ hash }).catch((e: Error) => e.name), 'TransactionReceiptNotFoundError');
+  t.same(await pub.getLogs({ address: token, fromBlock: 0n }), []);
+  t.equal(await pub.readContract({ address: token, abi: TAG_TOKEN.abi, functionName: 'balanceOf', args: [bob.address] }), 1n, 'the state is whole');
+});
+
+t.test('evm_increaseTime and evm_mine with a timestamp move block time forward', async (t) => {
+  const node = await EvmNode.start(opts());
+  t.teardown(() => node.stop());
+  const { pub } = clients(node);
+  await node.mine(1);
+  const before = (await pub.getBlock()).timestamp;
+  t.equal(await call(node, 'evm_increaseTime', ['0x15180']), '0x15180');
+  await node.mine(1);
+  t.ok((await pub.getBlock()).timestamp >= before + 86_400n, 'a day later');
+  const at = (await pub.getBlock()).timestamp + 1000n;
+  await call(node, 'evm_mine', [`0x${at.toString(16)}`]);
+  t.equal((await pub.getBlock()).timestamp, at);
+  t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'evm_mine', params: ['0x1'] })), { error: { code: -32602, message: /not after/ } });
 });
