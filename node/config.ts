@@ -83,6 +83,30 @@ export type NodeConfig = {
   };
   /** State snapshots (node/snapshot.ts): every `interval` heights into `<home>/snapshots/`; 0: off. */
   snapshot: { interval: number; keep: number; chunkBytes: number };
+  /** The BNB Chain bridge's node side (node/bridgeService.ts, docs/operators.md §Bridge); idle if genesis has no bridge. */
+  bridge: {
+    enabled: boolean;
+    /** BNB Chain JSON-RPC endpoint; '' with `embeddedEvm` uses the embedded local EVM node. */
+    bnbRpcUrl: string;
+    /** Blocks behind the BNB Chain head that count as final; 0: the endpoint's `finalized` block tag. */
+    confirmations: number;
+    /** First BNB Chain block the deposit watcher scans (the bridge's deployment block). */
+    fromBlock: number;
+    pollMs: number;
+    rpcTimeoutMs: number;
+    /** Submit signed checkpoints and release withdrawals with the key in `relayerKeyFile`. */
+    relayer: boolean;
+    /** The validator's secp256k1 bridge key, relative to the home (absent: the node neither attests nor signs). */
+    bridgeKeyFile: string;
+    /** The relayer's funded BNB Chain key, relative to the home. */
+    relayerKeyFile: string;
+    /** Devnet: run a local EVM node standing in for BNB Chain, with the contracts deployed (node/bridgeDevnet.ts). */
+    embeddedEvm: boolean;
+    embeddedEvmHost: string;
+    embeddedEvmPort: number;
+    /** Empty blocks every this many ms on the embedded EVM, so its finalized head advances. */
+    embeddedEvmBlockMs: number;
+  };
 };
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -125,6 +149,21 @@ export const DEFAULT_CONFIG: NodeConfig = {
   log: { level: 'info' },
   storage: { retainBlocks: 0, pruneBatchHeights: 100, compactEveryHeights: 10_000, index: true },
   snapshot: { interval: 0, keep: 2, chunkBytes: 4 * 1024 * 1024 },
+  bridge: {
+    enabled: true,
+    bnbRpcUrl: '',
+    confirmations: 0,
+    fromBlock: 0,
+    pollMs: 2000,
+    rpcTimeoutMs: 10_000,
+    relayer: false,
+    bridgeKeyFile: 'bridge-key.json',
+    relayerKeyFile: 'relayer-key.json',
+    embeddedEvm: false,
+    embeddedEvmHost: '127.0.0.1',
+    embeddedEvmPort: 8545,
+    embeddedEvmBlockMs: 1000,
+  },
 };
 
 /** Smallest pruning window (`storage.retainBlocks`) other than 0. */
@@ -197,6 +236,21 @@ const SPEC: Record<string, Record<string, Spec>> = {
     pruneBatchHeights: { kind: 'int', min: 1, max: 10_000 },
     compactEveryHeights: { kind: 'int', min: 0, max: 0xffff_ffff },
     index: { kind: 'bool' },
+  },
+  bridge: {
+    enabled: { kind: 'bool' },
+    bnbRpcUrl: { kind: 'string', re: /^(https?:\/\/[^\s]{1,2000})?$/ },
+    confirmations: { kind: 'int', min: 0, max: 100_000 },
+    fromBlock: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER },
+    pollMs: { kind: 'int', min: 50, max: 3_600_000 },
+    rpcTimeoutMs: { kind: 'int', min: 100, max: 600_000 },
+    relayer: { kind: 'bool' },
+    bridgeKeyFile: { kind: 'string', re: /^[^\0]{1,4096}$/ },
+    relayerKeyFile: { kind: 'string', re: /^[^\0]{1,4096}$/ },
+    embeddedEvm: { kind: 'bool' },
+    embeddedEvmHost: { kind: 'string', re: /^[A-Za-z0-9.:-]{1,253}$/ },
+    embeddedEvmPort: { kind: 'int', min: 0, max: 65535 },
+    embeddedEvmBlockMs: { kind: 'int', min: 0, max: 3_600_000 },
   },
   snapshot: {
     interval: { kind: 'int', min: 0, max: 0xffff_ffff },
@@ -330,4 +384,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   TAGGER_P2P_BOOTSTRAP: 'p2p.bootstrap',
   TAGGER_STORAGE_RETAIN_BLOCKS: 'storage.retainBlocks',
   TAGGER_SNAPSHOT_INTERVAL: 'snapshot.interval',
+  TAGGER_BNB_RPC_URL: 'bridge.bnbRpcUrl',
+  TAGGER_BRIDGE_RELAYER: 'bridge.relayer',
+  TAGGER_EVM_PORT: 'bridge.embeddedEvmPort',
 };

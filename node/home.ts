@@ -18,6 +18,7 @@ import { genesisToJson, parseGenesisJson, type Genesis } from '../genesis/index.
 import { writeFileDurable } from '../consensus/index.ts';
 import { Keyring } from '../sdk/keyring.ts';
 import { DEFAULT_CONFIG, type NodeConfig } from './config.ts';
+import { devnetBridgeKeys, devnetGenesisBridge } from './bridgeDevnet.ts';
 
 export type HomePaths = {
   home: string;
@@ -95,6 +96,8 @@ export type InitOpts = {
   devPassword: string;
   genesisTimeMs: bigint;
   scryptN?: number;
+  /** Devnet bridge: keys under `<home>/bridge/`, a genesis `bridge` section and an embedded local EVM (node/bridgeDevnet.ts). */
+  bridge?: boolean;
 };
 
 export type InitResult = { paths: HomePaths; validator: NodeKey; devAddress: string; genesis: Genesis };
@@ -102,6 +105,8 @@ export type InitResult = { paths: HomePaths; validator: NodeKey; devAddress: str
 /** Devnet funding: the `dev` key holds 1,000,000 TAG; the validator stakes 100,000 TAG. */
 export const DEV_BALANCE = 1_000_000n * ONE_TAG;
 export const VALIDATOR_POWER = 100_000n * ONE_TAG;
+/** With the bridge on, the validator's spendable balance for the fees of its bridge transactions. */
+export const VALIDATOR_FEE_BALANCE = 1_000n * ONE_TAG;
 
 /**
  * Creates a one-validator devnet home: validator key, a funded `dev` key in the keyring, config and
@@ -126,11 +131,19 @@ export async function initHome(opts: InitOpts): Promise<InitResult> {
       { address: addressFromString(dev.address), balance: DEV_BALANCE },
     ],
   };
+  let config: NodeConfig = DEFAULT_CONFIG;
+  if (opts.bridge === true) {
+    const keys = await devnetBridgeKeys(opts.home, DEFAULT_CONFIG.bridge.bridgeKeyFile, DEFAULT_CONFIG.bridge.relayerKeyFile);
+    genesis.bridge = devnetGenesisBridge(keys.deployer, [{ validator: 'validator-0', secret: keys.validator }]);
+    // The validator pays the fees of its bridge duties (attestations, checkpoint signatures).
+    genesis.accounts.push({ address: validator.address, balance: VALIDATOR_FEE_BALANCE });
+    config = { ...DEFAULT_CONFIG, bridge: { ...DEFAULT_CONFIG.bridge, embeddedEvm: true, relayer: true } };
+  }
   // Round-trip through JSON so the file on disk is exactly what the node will validate.
   const genesisText = JSON.stringify(genesisToJson(genesis), null, 2) + '\n';
   parseGenesisJson(genesisText);
   if (!(await exists(paths.config))) {
-    await writeFileDurable(paths.config, JSON.stringify(DEFAULT_CONFIG satisfies NodeConfig, null, 2) + '\n', 0o644);
+    await writeFileDurable(paths.config, JSON.stringify(config satisfies NodeConfig, null, 2) + '\n', 0o644);
   }
   await writeFileDurable(paths.genesis, genesisText, 0o644);
   return { paths, validator, devAddress: dev.address, genesis };

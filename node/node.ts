@@ -4,6 +4,7 @@
  * shells and connects them.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger as PinoLogger } from 'pino';
 import { addressToString, bytesToHex, concatBytes, equalBytes, sha256, utf8ToBytes, type Logger } from '../lib/index.ts';
@@ -43,6 +44,8 @@ import {
 } from './p2p/index.ts';
 import { createRpcDeps } from './rpcDeps.ts';
 import { EvidenceReporter } from './evidenceReporter.ts';
+import { BridgeService } from './bridgeService.ts';
+import { loadEvmKey } from './bridgeDevnet.ts';
 import { NodeOps } from './ops.ts';
 import { NodeStorage } from './storage.ts';
 import { ChainError } from '../lib/index.ts';
@@ -50,7 +53,8 @@ import { ChainError } from '../lib/index.ts';
 export type NodeErrorType =
   | { code: 'NODE_GENESIS_MISMATCH'; stored: string; genesis: string }
   | { code: 'NODE_SIGNER_AHEAD'; signedHeight: number; storedHeight: number }
-  | { code: 'NODE_NOT_A_VALIDATOR'; address: string };
+  | { code: 'NODE_NOT_A_VALIDATOR'; address: string }
+  | { code: 'NODE_BRIDGE_NO_RELAYER_KEY'; path: string };
 export class NodeError extends ChainError<NodeErrorType> {}
 
 export const systemClock: ClockPort = {
@@ -118,6 +122,8 @@ export class TaggerNode {
   private readonly log: Logger;
   private readonly commitListeners = new Set<(info: CommittedBlockInfo) => void>();
   private stopping = false;
+  /** The node's bridge duties (node/bridgeService.ts); null when the config turns them off or no BNB Chain endpoint is set. */
+  readonly bridge: BridgeService | null;
 
   private constructor(parts: {
     paths: HomePaths;
@@ -131,7 +137,9 @@ export class TaggerNode {
     ops: NodeOps;
     config: NodeConfig;
     log: Logger;
+    bridge: BridgeService | null;
   }) {
+    this.bridge = parts.bridge;
     this.paths = parts.paths;
     this.genesis = parts.genesis;
     this.store = parts.store;
@@ -224,8 +232,10 @@ export class TaggerNode {
       };
       const ops = await NodeOps.create({ config: opts.config, deps, engine, network: net?.network ?? null, startHeight: store.head?.height ?? 0, log: opts.log });
       const server = await buildServer(deps, { ...ops.rpcOpts(), logger: opts.log.child({ module: 'rpc' }) });
-      node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, net, ops, config: opts.config, log });
+      const bridge = await openBridgeService(opts, paths, genesis.chainId, key, store, mempool, deps, log);
+      node = new TaggerNode({ paths, genesis, store, mempool, executor, engine, server, net, ops, config: opts.config, log, bridge });
       node.onCommit((info) => ops.recordCommit(info));
+      if (bridge !== null) node.onCommit(() => bridge.onCommit());
       const reporter = net?.reporter;
       if (reporter !== undefined) node.onCommit(() => reporter.onCommit());
       return node;
@@ -256,6 +266,7 @@ export class TaggerNode {
       }
     }
     this.engine.start();
+    this.bridge?.start();
     const net = this.net;
     if (net !== null && this.engine instanceof BftEngine) {
       // Sync only once the engine has replayed its WAL: the replay re-executes logged blocks at
@@ -277,6 +288,7 @@ export class TaggerNode {
   /** Graceful stop: no new requests, sync and consensus stopped, the network closed, the database closed. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.bridge?.stop();
     await this.server.close();
     await this.ops.stop();
     if (this.net !== null) await this.net.follower.stop();
@@ -470,4 +482,42 @@ async function ensureGenesis(store: ChainStore, genesis: Genesis, log: Logger): 
       `the database was started from another genesis (chain "${storedId}", genesis hash ${storedHash}); genesis.json is chain "${genesis.chainId}", hash ${fileHash}. Restore the original genesis.json or start a new home.`,
     );
   }
+}
+
+/**
+ * The bridge service, when the config enables it and names a BNB Chain endpoint: the validator's
+ * bridge key (if the file exists) for attesting and signing, the relayer's key when relaying.
+ */
+async function openBridgeService(
+  opts: NodeOpts,
+  paths: HomePaths,
+  chainId: string,
+  key: NodeKey,
+  store: ChainStore,
+  mempool: Mempool,
+  deps: RpcDeps,
+  log: Logger,
+): Promise<BridgeService | null> {
+  const c = opts.config.bridge;
+  if (!c.enabled || c.bnbRpcUrl === '') return null;
+  const bridgeSecret = await loadEvmKey(join(paths.home, c.bridgeKeyFile), false);
+  let relayerKey: `0x${string}` | null = null;
+  if (c.relayer) {
+    const secret = await loadEvmKey(join(paths.home, c.relayerKeyFile), false);
+    if (secret === null) throw new NodeError({ code: 'NODE_BRIDGE_NO_RELAYER_KEY', path: join(paths.home, c.relayerKeyFile) }, `bridge.relayer is on but ${join(paths.home, c.relayerKeyFile)} does not exist`);
+    relayerKey = `0x${bytesToHex(secret)}`;
+  }
+  return new BridgeService(
+    { bnbRpcUrl: c.bnbRpcUrl, confirmations: c.confirmations === 0 ? null : c.confirmations, fromBlock: BigInt(c.fromBlock), pollMs: c.pollMs, rpcTimeoutMs: c.rpcTimeoutMs, relayerKey },
+    {
+      chainId,
+      key,
+      bridgeSecret,
+      state: () => store.state,
+      nextNonce: (address) => mempool.nextNonce(address),
+      inMempool: (hash) => mempool.has(hash),
+      submit: (bytes) => void deps.submitTx(bytes),
+      log: log.child({ module: 'bridge' }),
+    },
+  );
 }
