@@ -7,6 +7,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ONE_TAG } from '../lib/index.ts';
+import { loadBridgeGlobals } from '../runtime/index.ts';
+import type { StateReader } from '../state/index.ts';
 import type { NodeStatus, StreamStats } from '../rpc/index.ts';
 import type { CommittedBlockInfo } from './blockExecutor.ts';
 import { TOPIC_KINDS, type P2PMetrics, type TopicKind } from './p2p/index.ts';
@@ -20,6 +22,8 @@ export type MetricsSources = {
   /** Messages waiting in each gossip topic's inbox; null without a network. */
   inboxDepth(kind: TopicKind): number | null;
   stream(): StreamStats;
+  /** The committed state, read after each commit for the bridge gauges; absent: they stay unset. */
+  state?(): StateReader;
 };
 
 /** An amount in TAG as a float: for metrics only, never for state. */
@@ -49,9 +53,14 @@ export class NodeMetrics {
   private readonly itemsFinalized: Counter;
   private readonly slashes: Counter<'kind'>;
   private readonly slashedTag: Counter<'kind'>;
+  private readonly src: MetricsSources;
+  private readonly bridgeSupply: Gauge;
+  private readonly bridgeWithdrawalsPending: Gauge;
+  private readonly bridgeLastCheckpoint: Gauge;
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
+    this.src = src;
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'tagger_height', help: 'Latest committed block height', registers, collect() { this.set(src.status().height); } });
     new Gauge({ name: 'tagger_earliest_height', help: 'Lowest height whose block the node keeps (pruning; 1 on an archive node)', registers, collect() { this.set(src.status().earliestHeight ?? 1); } });
@@ -152,9 +161,24 @@ export class NodeMetrics {
       this.slashes.inc({ kind }, 0);
       this.slashedTag.inc({ kind }, 0);
     }
+    this.bridgeSupply = new Gauge({ name: 'tagger_bridge_supply_bridged', help: 'TAG minted by bridge deposits minus TAG burnt by bridge withdrawals (bridgedSupply), in TAG', registers });
+    this.bridgeWithdrawalsPending = new Gauge({ name: 'tagger_bridge_withdrawals_pending', help: 'Bridge withdrawals burnt and not yet in a checkpoint', registers });
+    this.bridgeLastCheckpoint = new Gauge({ name: 'tagger_bridge_last_checkpoint', help: 'Number of the latest bridge checkpoint closed on Tagger chain', registers });
   }
 
-  /** Records a committed block: interval, transactions, and the labelling and slashing events in its receipts. */
+  /** The bridge gauges from the committed state's bridge counters. */
+  private recordBridge(): void {
+    if (this.src.state === undefined) return;
+    const g = loadBridgeGlobals(this.src.state());
+    this.bridgeSupply.set(tagOf(g.bridgedSupply));
+    this.bridgeWithdrawalsPending.set(g.nextWithdrawalNonce - 1 - g.checkpointedNonce);
+    this.bridgeLastCheckpoint.set(g.lastCheckpoint);
+  }
+
+  /**
+   * Records a committed block: interval, transactions, the labelling and slashing events in its
+   * receipts, and the bridge gauges from the state it left.
+   */
   recordCommit(info: CommittedBlockInfo): void {
     const timeMs = info.block.header.timeMs;
     if (this.lastBlockTimeMs !== null && timeMs >= this.lastBlockTimeMs) this.blockInterval.observe(Number(timeMs - this.lastBlockTimeMs) / 1000);
@@ -178,6 +202,7 @@ export class NodeMetrics {
         }
       }
     }
+    this.recordBridge();
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

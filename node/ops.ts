@@ -45,6 +45,7 @@ export class NodeOps {
       p2p: () => network?.metrics() ?? null,
       inboxDepth: (kind) => network?.inbox(kind).size ?? null,
       stream: () => events.stats,
+      state: () => p.deps.state().reader,
     });
     const admin = p.config.admin.enabled
       ? await buildAdminServer(
