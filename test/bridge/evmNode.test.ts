@@ -371,3 +371,27 @@ t.test('evm_increaseTime and evm_mine with a timestamp move block time forward',
   t.equal((await pub.getBlock()).timestamp, at);
   t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'evm_mine', params: ['0x1'] })), { error: { code: -32602, message: /not after/ } });
 });
+
+t.test('eth_estimateGas covers the gas a call keeps back (EIP-150): the estimate succeeds, 5% less fails', async (t) => {
+  const node = await EvmNode.start(opts());
+  t.teardown(() => node.stop());
+  const { pub, wallet } = clients(node);
+  // init code that returns `runtime`: PUSH1 len DUP1 PUSH1 11 PUSH1 0 CODECOPY PUSH1 0 RETURN
+  const deployRaw = async (runtime: string): Promise<Hex> => {
+    const len = (runtime.length / 2).toString(16).padStart(2, '0');
+    const hash = await wallet.sendTransaction({ data: `0x60${len}80600b6000396000f3${runtime}` });
+    const address = (await pub.waitForTransactionReceipt({ hash })).contractAddress;
+    if (address === null || address === undefined) throw new TypeError('not deployed');
+    return address;
+  };
+  // Writes slot 0 (a cold 0 → 1 store: 22,100 gas).
+  const target = await deployRaw('6001600055' + '00');
+  // CALL(gas(), target, 0, 0, 0, 0, 0) and revert unless it succeeded.
+  const proxy = await deployRaw(`60006000600060006000 73${target.slice(2)} 5a f1 15 6026 57 00 5b 6000 80 fd`.replaceAll(' ', ''));
+  const estimate = await pub.estimateGas({ account: alice, to: proxy });
+  t.ok(estimate > 21_000n + 22_100n, `estimate ${estimate}`);
+  const low = await wallet.sendTransaction({ to: proxy, gas: (estimate * 95n) / 100n });
+  t.equal((await pub.waitForTransactionReceipt({ hash: low })).status, 'reverted', '5% under the estimate is not enough');
+  const ok = await wallet.sendTransaction({ to: proxy, gas: estimate });
+  t.equal((await pub.waitForTransactionReceipt({ hash: ok })).status, 'success', 'the estimate is enough');
+});
