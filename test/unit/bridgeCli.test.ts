@@ -134,8 +134,8 @@ t.test('bridge commands against a node and a local EVM node', async (t) => {
   c.attest([0, 1, 2], c.depositBody(3, c.user.address, TAG));
   printed.length = 0;
   t.equal(await codeOf(cmdBridge(ctx, ['audit'], { 'bnb-rpc': bnbRpc })), 'BRIDGE_AUDIT_FAILED');
-  t.match(printed[0], /FAIL  locked-covers-bridged: 4\.5 TAG ≥ 5\.5 TAG/);
-  t.match(printed[0], /FAIL  minted-within-locked/);
+  t.match(printed[0], /FAIL {2}locked-covers-bridged: 4\.5 TAG ≥ 5\.5 TAG/);
+  t.match(printed[0], /FAIL {2}minted-within-locked/);
   const exit = await run(process.execPath, [MAIN, 'bridge', 'audit', '--rpc', url, '--bnb-rpc', bnbRpc]).then(
     () => ({ code: 0, stdout: '', stderr: '' }),
     (e: { code: number; stdout: string; stderr: string }) => e,
