@@ -144,7 +144,16 @@ export class EvmChain {
       throw new EvmRpcError({ code: 'EVM_INVALID_PARAMS', rpcCode: -32602 }, `retainBlocks must be an integer >= 16, got ${retain}`);
     }
     const common = createCustomCommon({ chainId: Number(opts.chainId) }, Mainnet, { hardfork: Hardfork.Cancun });
-    const vm = await createVM({ common });
+    // BLOCKHASH reads this chain's retained blocks (the EVM itself limits it to the last 256).
+    const hashes: { of: (n: number) => Uint8Array } = { of: () => new Uint8Array(32) };
+    const blockchain = {
+      getBlock: async (n: number) => ({ hash: () => hashes.of(n) }),
+      putBlock: async () => undefined,
+      shallowCopy() {
+        return blockchain;
+      },
+    };
+    const vm = await createVM({ common, blockchain });
     for (const { address, balance } of opts.prefund) {
       await vm.stateManager.putAccount(createAddressFromString(address), createAccount({ nonce: 0n, balance }));
     }
@@ -154,7 +163,12 @@ export class EvmChain {
       { common },
     );
     const record: MinedBlock = { number: 0n, hash: toHex(genesis.hash()), timestamp: 0n, stateRoot, rlp: genesis.serialize(), txs: [] };
-    return new EvmChain(vm, common, opts.chainId, retain, genesis, record);
+    const chain = new EvmChain(vm, common, opts.chainId, retain, genesis, record);
+    hashes.of = (n) => {
+      const block = chain.blockByNumber(BigInt(n));
+      return block === null ? new Uint8Array(32) : fromHex(block.hash);
+    };
+    return chain;
   }
 
   head(): bigint {

@@ -395,3 +395,40 @@ t.test('eth_estimateGas covers the gas a call keeps back (EIP-150): the estimate
   const ok = await wallet.sendTransaction({ to: proxy, gas: estimate });
   t.equal((await pub.waitForTransactionReceipt({ hash: ok })).status, 'success', 'the estimate is enough');
 });
+
+t.test('BLOCKHASH sees this chain’s blocks', async (t) => {
+  const node = await EvmNode.start(opts());
+  t.teardown(() => node.stop());
+  const { pub } = clients(node);
+  await node.mine(3);
+  // Runs as init code in eth_call: PUSH1 2 BLOCKHASH PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+  const data = await pub.call({ data: '0x60024060005260206000f3' });
+  t.equal(data.data, (await pub.getBlock({ blockNumber: 2n })).hash);
+});
+
+t.test('concurrent requests are served one at a time: every tx in its own block, state consistent', async (t) => {
+  const senders = Array.from({ length: 10 }, (_, i) => privateKeyToAccount(`0x${(i + 1).toString(16).padStart(64, '0')}`));
+  const node = await EvmNode.start(opts({ prefund: [...senders.map((s) => ({ address: s.address, balance: BNB })), { address: alice.address, balance: BNB }] }));
+  t.teardown(() => node.stop());
+  const { pub } = clients(node);
+  const tx = { to: bob.address, value: 1_000n, gas: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, chainId: Number(CHAIN_ID) };
+  const raws = await Promise.all(senders.map((s) => s.signTransaction({ ...tx, nonce: 0 })));
+  const replies = (await Promise.all([
+    ...raws.map((raw) => call(node, 'eth_sendRawTransaction', [raw])),
+    ...senders.map((s) => call(node, 'eth_getBalance', [s.address, 'latest'])),
+  ])) as Hex[];
+  t.equal(node.head(), 10n, 'ten blocks');
+  for (const hash of replies.slice(0, 10)) {
+    const receipt = await pub.getTransactionReceipt({ hash });
+    t.equal(receipt.status, 'success');
+    t.equal((await pub.getBlock({ blockNumber: receipt.blockNumber })).transactions.length, 1);
+  }
+  t.equal(await pub.getBalance({ address: bob.address }), 10_000n, 'bob got every transfer');
+
+  // A batch of one sender's txs with increasing nonces runs in order.
+  const batch = await Promise.all([0, 1, 2, 3, 4].map((nonce) => alice.signTransaction({ ...tx, nonce })));
+  const out = (await rpc(node, JSON.stringify(batch.map((raw, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [raw] }))))) as { result?: Hex }[];
+  t.equal(out.filter((r) => r.result !== undefined).length, 5);
+  t.equal(await pub.getTransactionCount({ address: alice.address }), 5);
+  t.equal(node.head(), 15n);
+});
