@@ -19,7 +19,7 @@ import { genesisBridgeSet, type Genesis, type GenesisBridge } from '../genesis/i
 import { DEFAULT_BRIDGE_PARAMS } from '../runtime/index.ts';
 import { EvmNode } from '../bridge/evmNode.ts';
 import { createBnbPublicClient, createBnbWalletClient } from '../bridge/bnbClient.ts';
-import { BridgeError, TAGGER_BRIDGE, TAG_TOKEN, appchainIdFromChainId } from '../bridge/index.ts';
+import { BridgeError, TAGGER_BRIDGE, TAG_TOKEN, appchainIdFromChainId, validatorSetHash } from '../bridge/index.ts';
 
 /** eth_chainId of the devnet's local EVM (part of every checkpoint signature's domain). */
 export const DEVNET_EVM_CHAIN_ID = 1337;
@@ -102,6 +102,57 @@ export function devnetGenesisBridge(deployer: Uint8Array, keys: ReadonlyArray<{ 
   };
 }
 
+/**
+ * Deploys TAG (1,000,000 to the dev EVM account) and TaggerBridge (the genesis bridge set, the devnet
+ * caps, two guardians, quorum 2) from the deployer's nonces 0 and 1, unless the bridge is already
+ * there; checks they landed where genesis says. Returns the addresses.
+ */
+export async function deployDevnetContracts(
+  url: string,
+  genesis: Genesis,
+  keys: Pick<DevnetBridgeKeys, 'deployer' | 'guardians' | 'devEvm'>,
+  log: Logger,
+): Promise<{ token: Hex; bridge: Hex }> {
+  const chainId = DEVNET_EVM_CHAIN_ID;
+  const expected = devnetContracts(keys.deployer);
+  const client = createBnbPublicClient({ url, chainId });
+  const code = await client.getCode({ address: expected.bridge });
+  if (code !== undefined && code !== '0x') return expected;
+  const wallet = createBnbWalletClient({ url, chainId }, hex(keys.deployer));
+  const devEvmAddress = hex(secp256k1Address(keys.devEvm));
+  const deploy = async (data: Hex): Promise<Hex> => {
+    const hash = await wallet.sendTransaction({ data, gas: 8_000_000n });
+    const receipt = await client.waitForTransactionReceipt({ hash });
+    if (receipt.status !== 'success' || receipt.contractAddress == null) {
+      throw new BridgeError({ code: 'BRIDGE_EVM_REVERTED', what: 'devnet deployment', error: hash }, `devnet contract deployment failed in ${hash}`);
+    }
+    return receipt.contractAddress;
+  };
+  const token = await deploy(encodeDeployData({ abi: TAG_TOKEN.abi, bytecode: TAG_TOKEN.bytecode, args: [devEvmAddress, DEVNET_EVM_TAG] }));
+  const set = genesisBridgeSet(genesis);
+  const config = { token, appchainId: hex(appchainIdFromChainId(genesis.chainId)), lastEndBlock: 0n, ...CAPS, guardianQuorum: 2n };
+  const bridge = await deploy(
+    encodeDeployData({
+      abi: TAGGER_BRIDGE.abi,
+      bytecode: TAGGER_BRIDGE.bytecode,
+      args: [config, { id: set.id, signers: set.signers.map(hex), powers: set.powers }, keys.guardians.map((g) => hex(secp256k1Address(g)))],
+    }),
+  );
+  if (token.toLowerCase() !== expected.token.toLowerCase() || bridge.toLowerCase() !== expected.bridge.toLowerCase()) {
+    throw new BridgeError(
+      { code: 'BRIDGE_DEPLOYMENT_MISMATCH', field: 'address', expected: `${expected.token}/${expected.bridge}`, actual: `${token}/${bridge}` },
+      `devnet contracts landed at ${token}/${bridge}, genesis expects ${expected.token}/${expected.bridge}: the deployer key was used before`,
+    );
+  }
+  const onChain = await client.readContract({ address: bridge, abi: TAGGER_BRIDGE.abi, functionName: 'validatorSetHash' });
+  const want = hex(validatorSetHash(set));
+  if (onChain.toLowerCase() !== want) {
+    throw new BridgeError({ code: 'BRIDGE_DEPLOYMENT_MISMATCH', field: 'validatorSetHash', expected: want, actual: onChain }, `deployed validator set hash ${onChain}, genesis gives ${want}`);
+  }
+  log.info({ token, bridge }, 'Deployed TAG and TaggerBridge on the local EVM');
+  return expected;
+}
+
 export type EmbeddedEvm = { node: EvmNode; url: string; token: Hex; bridge: Hex; devEvmAddress: Hex };
 
 /**
@@ -129,33 +180,8 @@ export async function startEmbeddedEvm(
     node = await EvmNode.start({ ...evmOpts, port: 0 });
   }
   try {
-    const expected = devnetContracts(keys.deployer);
+    const expected = await deployDevnetContracts(node.url, genesis, keys, opts.log);
     const client = createBnbPublicClient({ url: node.url, chainId });
-    const code = await client.getCode({ address: expected.bridge });
-    if (code === undefined || code === '0x') {
-      const wallet = createBnbWalletClient({ url: node.url, chainId }, hex(keys.deployer));
-      const devEvmAddress = hex(secp256k1Address(keys.devEvm));
-      const deploy = async (data: Hex): Promise<Hex> => {
-        const hash = await wallet.sendTransaction({ data, gas: 8_000_000n });
-        const receipt = await client.waitForTransactionReceipt({ hash });
-        if (receipt.status !== 'success' || receipt.contractAddress == null) throw new BridgeError({ code: 'BRIDGE_EVM_REVERTED', what: 'devnet deployment', error: hash }, `devnet contract deployment failed in ${hash}`);
-        return receipt.contractAddress;
-      };
-      const token = await deploy(encodeDeployData({ abi: TAG_TOKEN.abi, bytecode: TAG_TOKEN.bytecode, args: [devEvmAddress, DEVNET_EVM_TAG] }));
-      const set = genesisBridgeSet(genesis);
-      const config = { token, appchainId: hex(appchainIdFromChainId(genesis.chainId)), lastEndBlock: 0n, ...CAPS, guardianQuorum: 2n };
-      const bridge = await deploy(
-        encodeDeployData({
-          abi: TAGGER_BRIDGE.abi,
-          bytecode: TAGGER_BRIDGE.bytecode,
-          args: [config, { id: set.id, signers: set.signers.map(hex), powers: set.powers }, keys.guardians.map((g) => hex(secp256k1Address(g)))],
-        }),
-      );
-      if (token.toLowerCase() !== expected.token.toLowerCase() || bridge.toLowerCase() !== expected.bridge.toLowerCase()) {
-        throw new BridgeError({ code: 'BRIDGE_DEPLOYMENT_MISMATCH', field: 'address', expected: `${expected.token}/${expected.bridge}`, actual: `${token}/${bridge}` }, `devnet contracts landed at ${token}/${bridge}, genesis expects ${expected.token}/${expected.bridge}: the deployer key was used before`);
-      }
-      opts.log.info({ token, bridge }, 'Deployed TAG and TaggerBridge on the local EVM');
-    }
     const onChainSet = await client.readContract({ address: expected.bridge, abi: TAGGER_BRIDGE.abi, functionName: 'validatorSetId' });
     const devEvmAddress = hex(secp256k1Address(keys.devEvm));
     const info = {

@@ -18,7 +18,8 @@ import { genesisToJson, parseGenesisJson, type Genesis } from '../genesis/index.
 import { writeFileDurable } from '../consensus/index.ts';
 import { Keyring } from '../sdk/keyring.ts';
 import { DEFAULT_CONFIG, parseConfigJson, type NodeConfig } from './config.ts';
-import { DEV_BALANCE, VALIDATOR_POWER, exists, homePaths, saveNodeKey } from './home.ts';
+import { DEV_BALANCE, VALIDATOR_FEE_BALANCE, VALIDATOR_POWER, exists, homePaths, saveNodeKey } from './home.ts';
+import { devnetGenesisBridge, loadEvmKey } from './bridgeDevnet.ts';
 import { saveNetworkIdentity } from './p2p/index.ts';
 
 export type TestnetErrorType =
@@ -56,6 +57,12 @@ export type TestnetOpts = {
   config?: (config: NodeConfig) => void;
   /** Explicit ports per node (tests pick free ones); `basePort` otherwise. */
   ports?: Array<{ rpc: number; p2p: number }>;
+  /**
+   * The bridge: every validator gets a bridge key (`<home>/bridge-key.json`) registered at genesis and
+   * a fee balance; the contracts' addresses follow from `deployer` (node/bridgeDevnet.ts); node0
+   * relays with a key in `<home>/relayer-key.json`. The BNB Chain endpoint is set through `config`.
+   */
+  bridge?: { deployer: Uint8Array };
 };
 
 export function testnetHome(dir: string, i: number): string {
@@ -108,10 +115,20 @@ export async function createTestnet(opts: TestnetOpts): Promise<TestnetNode[]> {
     validators: publicKeys.map((publicKey, i) => ({ name: `validator-${i}`, publicKey, power: VALIDATOR_POWER })),
     accounts: nodes.map((n) => ({ address: addressFromString(n.devAddress), balance: DEV_BALANCE })),
   };
+  if (opts.bridge !== undefined) {
+    const keys: Array<{ validator: string; secret: Uint8Array }> = [];
+    for (const [i, node] of nodes.entries()) {
+      keys.push({ validator: `validator-${i}`, secret: (await loadEvmKey(join(node.home, DEFAULT_CONFIG.bridge.bridgeKeyFile), true))! });
+      genesis.accounts.push({ address: addressFromString(node.validator), balance: VALIDATOR_FEE_BALANCE });
+    }
+    await loadEvmKey(join(nodes[0]!.home, DEFAULT_CONFIG.bridge.relayerKeyFile), true);
+    genesis.bridge = devnetGenesisBridge(opts.bridge.deployer, keys);
+  }
   const genesisText = JSON.stringify(genesisToJson(genesis), null, 2) + '\n';
   parseGenesisJson(genesisText);
   for (const node of nodes) {
     const config = structuredClone(DEFAULT_CONFIG);
+    if (opts.bridge !== undefined && node === nodes[0]) config.bridge.relayer = true;
     opts.config?.(config);
     config.rpc.port = node.rpcPort;
     config.p2p.enabled = true;
