@@ -432,3 +432,31 @@ t.test('concurrent requests are served one at a time: every tx in its own block,
   t.equal(await pub.getTransactionCount({ address: alice.address }), 5);
   t.equal(node.head(), 15n);
 });
+
+t.test('every method answers junk params with a JSON-RPC error, never an internal error or a crash', async (t) => {
+  const node = await EvmNode.start(opts());
+  t.teardown(() => node.stop());
+  await node.mine(2);
+  const methods = [
+    'eth_getBlockByNumber', 'eth_getBlockByHash', 'eth_getBlockTransactionCountByNumber', 'eth_getBlockReceipts', 'eth_getTransactionByHash',
+    'eth_getTransactionReceipt', 'eth_getLogs', 'eth_sendRawTransaction', 'eth_call', 'eth_estimateGas', 'eth_getTransactionCount',
+    'eth_getBalance', 'eth_getCode', 'eth_getStorageAt', 'eth_feeHistory', 'evm_mine', 'evm_revert', 'evm_increaseTime',
+  ];
+  const junk: unknown[][] = [
+    [], [null], [{}], ['0x'], [-1], [1.5], ['0xzz'], [[1]], [true, true], ['latest', 'latest', 'latest'], [`0x${'f'.repeat(65)}`],
+    [{ address: 5 }], [{ fromBlock: 'x' }], [{ blockHash: '0x1' }], [{ topics: [[5]] }], [{ to: 'x' }], [{ data: '0xabc' }], [{ value: '-1' }],
+    ['0x1', '0x1', [200]], ['0x02f8'], [alice.address, { blockHash: `0x${'00'.repeat(32)}` }], [alice.address, '0xffffffffffffffff'],
+  ];
+  let errors = 0;
+  for (const method of methods) {
+    for (const params of junk) {
+      const reply = (await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))) as { error?: { code: number; message: string } };
+      if (reply.error !== undefined) {
+        errors++;
+        if (reply.error.code === -32603) t.fail(`${method}(${JSON.stringify(params)}) → internal error ${reply.error.message}`);
+      }
+    }
+  }
+  t.ok(errors > methods.length * 10, `${errors} JSON-RPC errors`);
+  t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_chainId' })), { result: '0x7a69' }, 'still serving');
+});
