@@ -299,7 +299,7 @@ async function bridgeDeposit(ctx: CliContext, flags: BridgeFlags): Promise<void>
     approveTxHash,
   };
   if (flags.wait !== true || tagger === null) return ctx.print({ ...out, status: 'locked' });
-  const minted = await tagger.waitForDeposit(nonce, { timeoutMs: DEPOSIT_WAIT_MS, pollMs: 2_000 });
+  const minted = await tagger.waitForDeposit(nonce, { timeoutMs: DEPOSIT_WAIT_MS, pollMs: 1_000 });
   ctx.print({ ...out, status: minted.status, height: minted.height });
 }
 
