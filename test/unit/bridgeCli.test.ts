@@ -12,12 +12,14 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ChainError, addressToString, bytesToHex } from '../../lib/index.ts';
 import { decodeSignedTx, loadBridgeGlobals, type Receipt } from '../../runtime/index.ts';
 import { loadAccount } from '../../state/index.ts';
 import { BnbLookup, TAGGER_BRIDGE } from '../../bridge/index.ts';
 import { buildServer, type TxView } from '../../rpc/index.ts';
-import { BridgeClient, submitCheckpointArgs } from '../../sdk/index.ts';
+import { BridgeClient, Keyring, MIN_SCRYPT_N, submitCheckpointArgs } from '../../sdk/index.ts';
 import { cmdBridge, type BridgeFlags } from '../../node/bridgeCommands.ts';
 import type { CliContext } from '../../node/labellingCommands.ts';
 import { TEST_CHAIN_ID } from '../utils/factories.ts';
@@ -152,6 +154,12 @@ t.test('bridge commands against a node and a local EVM node', async (t) => {
   t.equal(exit.code, 1);
   t.match(exit.stdout, /MATCH released-within-burnt/);
   t.match(exit.stderr, /BRIDGE_AUDIT_FAILED/);
+
+  // withdraw signed with a key file (--key) and its password file.
+  const dir = t.testdir();
+  await new Keyring({ dir, scryptN: MIN_SCRYPT_N }).add('spender', 'pw', c.user.secretKey);
+  await writeFile(join(dir, 'pw.txt'), 'pw\n');
+  t.match(await bridge(['withdraw'], { to: user1, amount: '0.25', key: join(dir, 'spender.json'), 'password-file': join(dir, 'pw.txt') }), { nonce: 2, sender: user, amount: '250000000000000000' });
 
   // Usage errors: nothing is sent.
   const height = c.height;
