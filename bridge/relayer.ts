@@ -67,6 +67,8 @@ export type RelayerOpts = {
   startCheckpoint?: number;
   /** How long to wait for a receipt; default 60,000 ms. */
   receiptTimeoutMs?: number;
+  /** A fixed gas limit for every transaction instead of an eth_estimateGas per transaction; default null (estimate). */
+  gasLimit?: bigint | null;
   logger: Logger;
 };
 
@@ -132,6 +134,7 @@ export class Relayer {
   private readonly scanMax: number;
   private readonly queuedMax: number;
   private readonly receiptTimeoutMs: number;
+  private readonly gasLimit: bigint | null;
   private readonly log: Logger;
   private domain: BridgeDomain | null = null;
   /** Every withdrawal of checkpoints up to this one is claimed on the contract (released or queued). */
@@ -149,6 +152,7 @@ export class Relayer {
     this.scanMax = opts.scanMax ?? 64;
     this.queuedMax = opts.queuedMax ?? 4_096;
     this.receiptTimeoutMs = opts.receiptTimeoutMs ?? 60_000;
+    this.gasLimit = opts.gasLimit ?? null;
     this.releasedThrough = (opts.startCheckpoint ?? 1) - 1;
     this.log = opts.logger.child({ module: 'relayer' });
   }
@@ -348,7 +352,8 @@ export class Relayer {
    */
   private async send(call: Call): Promise<Sent> {
     const account = this.wallet.account;
-    const params = { address: this.bridge, abi: ABI, account, chain: this.wallet.chain, ...call } as Parameters<typeof this.wallet.writeContract>[0];
+    const gas = this.gasLimit === null ? {} : { gas: this.gasLimit };
+    const params = { address: this.bridge, abi: ABI, account, chain: this.wallet.chain, ...gas, ...call } as Parameters<typeof this.wallet.writeContract>[0];
     let txHash: Hex;
     try {
       await this.client.simulateContract(params as Parameters<PublicClient['simulateContract']>[0]);
