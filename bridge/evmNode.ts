@@ -8,6 +8,13 @@
  * Blocks: every eth_sendRawTransaction is mined at once in a block of its own (automine); with
  * `blockTimeMs` > 0 an empty block follows whenever that long passed without one, so the finalized
  * head ('safe' and 'finalized' tags: head − finalityDepth, never moving back) advances.
+ *
+ * Methods: web3_clientVersion, net_version, eth_chainId, eth_accounts ([]), eth_syncing, eth_blockNumber,
+ * eth_getBlockByNumber/ByHash, eth_getBlockTransactionCountByNumber, eth_getBlockReceipts,
+ * eth_getTransactionByHash, eth_getTransactionReceipt, eth_getLogs, eth_sendRawTransaction (legacy,
+ * EIP-2930, EIP-1559), eth_call, eth_estimateGas, eth_getTransactionCount, eth_getBalance, eth_getCode,
+ * eth_getStorageAt, eth_gasPrice, eth_maxPriorityFeePerGas, eth_feeHistory; evm_mine, evm_increaseTime,
+ * evm_snapshot, evm_revert. No pending pool, no filters or subscriptions, no CORS headers.
  */
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -19,6 +26,7 @@ import {
   EvmChain,
   EvmRpcError,
   LOG_RANGE_MAX,
+  RETAIN_BLOCKS_DEFAULT,
   SUGGESTED_TIP,
   toHex,
   type CallRequest,
@@ -100,8 +108,8 @@ export class EvmNode {
   static async start(opts: EvmNodeOpts): Promise<EvmNode> {
     if (!Number.isSafeInteger(opts.finalityDepth) || opts.finalityDepth < 0) throw invalidParams(`finalityDepth must be a non-negative integer`);
     if (!Number.isSafeInteger(opts.blockTimeMs) || opts.blockTimeMs < 0) throw invalidParams(`blockTimeMs must be a non-negative integer`);
-    const retainBlocks = opts.retainBlocks ?? undefined;
-    if (retainBlocks !== undefined && retainBlocks <= opts.finalityDepth) throw invalidParams('retainBlocks must exceed finalityDepth');
+    const retainBlocks = opts.retainBlocks ?? RETAIN_BLOCKS_DEFAULT;
+    if (retainBlocks <= opts.finalityDepth) throw invalidParams('retainBlocks must exceed finalityDepth');
     const logger = (opts.logger ?? nullLogger).child({ module: 'evmNode' });
     const chain = await EvmChain.create({ chainId: opts.chainId, prefund: opts.prefund, retainBlocks });
     let blockLog: BlockLog | null = null;
