@@ -10,10 +10,11 @@
  * Bounds: a page holds at most BRIDGE_PAGE_MAX entries; a deposits page looks at most
  * DEPOSIT_SCAN_MAX nonces; a proof hashes the leaves of one checkpoint (at most PROOF_LEAVES_MAX,
  * the runtime's WITHDRAWALS_PER_CHECKPOINT_CEILING); finding a withdrawal's checkpoint is a binary
- * search over the checkpoints (about 32 reads at most).
+ * search over the checkpoints (about 32 reads at most); the leaves of the last
+ * LEAF_CACHE_CHECKPOINTS_MAX checkpoints proven are kept.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { U32_MAX, assert, equalBytes, withdrawalLeaf, withdrawalProof, withdrawalsRoot, type BridgeValidatorSet } from '../../lib/index.ts';
+import { U32_MAX, assert, bytesToHex, verifyWithdrawalProof, withdrawalLeaf, withdrawalProof, type BridgeValidatorSet } from '../../lib/index.ts';
 import {
   WITHDRAWALS_PER_CHECKPOINT_CEILING,
   loadBridgeGlobals,
@@ -61,6 +62,8 @@ import type { RoutesOpts } from './status.ts';
 export const DEPOSIT_SCAN_MAX = 1_024;
 /** Leaves a withdrawal proof is built over, at most. */
 export const PROOF_LEAVES_MAX = WITHDRAWALS_PER_CHECKPOINT_CEILING;
+/** Checkpoints whose leaves are kept for the next proofs (at most 128 KiB each). */
+export const LEAF_CACHE_CHECKPOINTS_MAX = 8;
 
 type PageQuery = { from?: string; limit: string };
 
@@ -133,17 +136,29 @@ function leavesOf(reader: StateReader, c: CheckpointRecord): Uint8Array[] {
   return leaves;
 }
 
-function proofOf(reader: StateReader, c: CheckpointRecord, index: number): WithdrawalProofJson {
-  const leaves = leavesOf(reader, c);
-  assert(equalBytes(withdrawalsRoot(leaves), c.withdrawalsRoot), `checkpoint ${c.number}: leaves do not make its withdrawals root`);
-  return {
-    checkpoint: c.number,
-    index,
-    leaf: hex(leaves[index]!),
-    siblings: withdrawalProof(leaves, index).map(hex),
-    withdrawalsRoot: hex(c.withdrawalsRoot),
-    withdrawalCount: c.withdrawalCount,
-  };
+/**
+ * A checkpoint's leaves never change once it is closed (withdrawal records are written once), so the
+ * leaves of the last few checkpoints asked about are kept, keyed by number and root.
+ */
+class LeafCache {
+  private readonly entries = new Map<string, Uint8Array[]>();
+
+  leaves(reader: StateReader, c: CheckpointRecord): Uint8Array[] {
+    const key = `${c.number}:${bytesToHex(c.withdrawalsRoot)}`;
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit;
+    const leaves = leavesOf(reader, c);
+    if (this.entries.size >= LEAF_CACHE_CHECKPOINTS_MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, leaves);
+    return leaves;
+  }
+}
+
+function proofOf(leaves: readonly Uint8Array[], c: CheckpointRecord, index: number): WithdrawalProofJson {
+  const siblings = withdrawalProof(leaves, index);
+  const leaf = leaves[index]!;
+  assert(verifyWithdrawalProof(c.withdrawalsRoot, c.withdrawalCount, leaf, index, siblings), `checkpoint ${c.number}: leaf ${index} does not lead to its withdrawals root`);
+  return { checkpoint: c.number, index, leaf: hex(leaf), siblings: siblings.map(hex), withdrawalsRoot: hex(c.withdrawalsRoot), withdrawalCount: c.withdrawalCount };
 }
 
 // ── checkpoints ──────────────────────────────────────────────────────────────────────────────────
@@ -189,6 +204,8 @@ const NONCE_PARAMS = params({ nonce: { ...U32_PARAM, description: 'nonce (decima
 const NUMBER_PARAMS = params({ number: { ...U32_PARAM, description: 'checkpoint number (decimal u32, from 1)' } });
 
 export const bridgeRoutes: FastifyPluginAsync<RoutesOpts> = async (app, { deps }) => {
+  const cache = new LeafCache();
+
   app.get(
     '/v1/bridge',
     { schema: { tags: ['bridge'], summary: 'Bridge parameters, counters (bridged supply, nonces, last checkpoint) and the signing set', response: { 200: ref('BridgeStatus'), ...ERROR_REPLIES } } },
@@ -266,7 +283,7 @@ export const bridgeRoutes: FastifyPluginAsync<RoutesOpts> = async (app, { deps }
       if (w === null) throw new RpcError({ code: 'BRIDGE_WITHDRAWAL_NOT_FOUND', nonce }, `no withdrawal ${nonce}`);
       const c = checkpointOfWithdrawal(reader, loadBridgeGlobals(reader), nonce);
       const place = placeIn(c, nonce);
-      const proof = c === null || place === null ? null : proofOf(reader, c, place.index);
+      const proof = c === null || place === null ? null : proofOf(cache.leaves(reader, c), c, place.index);
       // State is read: from here on the reply may wait for BNB Chain.
       const lookup = deps.bnb;
       const bnb = await bnbTx(lookup === undefined ? undefined : (n) => lookup.releaseTx(n), nonce, place?.signed ?? false);
