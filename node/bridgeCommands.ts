@@ -185,18 +185,19 @@ export type BnbBridgeState = {
   paused: boolean;
 };
 
-/** The contract's counters and the token balance it holds. */
-export async function readBnbBridge(client: PublicClient, bridge: Hex): Promise<BnbBridgeState> {
+/** The contract's counters and the token balance it holds, all read at one block (default: the latest). */
+export async function readBnbBridge(client: PublicClient, bridge: Hex, blockNumber?: bigint): Promise<BnbBridgeState> {
   const abi = TAGGER_BRIDGE.abi;
-  const token = await client.readContract({ address: bridge, abi, functionName: 'token' });
+  const at = blockNumber ?? (await client.getBlockNumber());
+  const token = await client.readContract({ address: bridge, abi, functionName: 'token', blockNumber: at });
   const [lockedBalance, totalLocked, totalReleased, lastCheckpoint, depositNonce, validatorSetId, paused] = await Promise.all([
-    client.readContract({ address: token, abi: TAG_TOKEN.abi, functionName: 'balanceOf', args: [bridge] }),
-    client.readContract({ address: bridge, abi, functionName: 'totalLocked' }),
-    client.readContract({ address: bridge, abi, functionName: 'totalReleased' }),
-    client.readContract({ address: bridge, abi, functionName: 'lastCheckpoint' }),
-    client.readContract({ address: bridge, abi, functionName: 'depositNonce' }),
-    client.readContract({ address: bridge, abi, functionName: 'validatorSetId' }),
-    client.readContract({ address: bridge, abi, functionName: 'paused' }),
+    client.readContract({ address: token, abi: TAG_TOKEN.abi, functionName: 'balanceOf', args: [bridge], blockNumber: at }),
+    client.readContract({ address: bridge, abi, functionName: 'totalLocked', blockNumber: at }),
+    client.readContract({ address: bridge, abi, functionName: 'totalReleased', blockNumber: at }),
+    client.readContract({ address: bridge, abi, functionName: 'lastCheckpoint', blockNumber: at }),
+    client.readContract({ address: bridge, abi, functionName: 'depositNonce', blockNumber: at }),
+    client.readContract({ address: bridge, abi, functionName: 'validatorSetId', blockNumber: at }),
+    client.readContract({ address: bridge, abi, functionName: 'paused', blockNumber: at }),
   ]);
   return { bridge, token, lockedBalance, totalLocked, totalReleased, lastCheckpoint, depositNonce, validatorSetId, paused };
 }
@@ -366,15 +367,15 @@ export type AuditReport = { height: number; bnbBlock: string; checks: SupplyChec
 
 /**
  * Reads Tagger chain first (its counters at one height, then the withdrawals below that height's
- * next nonce: records never change, so the sum is what was burnt at that height), then BNB Chain,
- * and compares them (`auditSupply`).
+ * next nonce: records never change, so the sum is what was burnt at that height), then BNB Chain
+ * (every figure at one block), and compares them (`auditSupply`).
  */
 export async function auditBridge(tagger: BridgeClient, bnb: PublicClient, bridgeGiven: string | undefined): Promise<AuditReport> {
   const s = await tagger.bridge();
   const bridge = bridgeAddress(bridgeGiven, s);
   const { totalBurnt } = await tagger.totalBurnt({ below: s.globals.nextWithdrawalNonce });
   const bnbBlock = await bnb.getBlockNumber();
-  const b = await readBnbBridge(bnb, bridge);
+  const b = await readBnbBridge(bnb, bridge, bnbBlock);
   const checks = auditSupply({
     bridgedSupply: BigInt(s.globals.bridgedSupply),
     totalBurnt,
