@@ -17,7 +17,7 @@ import { bytesToHex, hexToBytes, ONE_TAG, secp256k1Address, secp256k1RandomSecre
 import { writeFileDurable } from '../consensus/index.ts';
 import { genesisBridgeSet, type Genesis, type GenesisBridge } from '../genesis/index.ts';
 import { DEFAULT_BRIDGE_PARAMS } from '../runtime/index.ts';
-import { EvmNode } from '../bridge/evmNode.ts';
+import type { EvmNode } from '../bridge/evmNode.ts';
 import { createBnbPublicClient, createBnbWalletClient } from '../bridge/bnbClient.ts';
 import { BridgeError, TAGGER_BRIDGE, TAG_TOKEN, appchainIdFromChainId, validatorSetHash } from '../bridge/index.ts';
 
@@ -170,6 +170,7 @@ export async function startEmbeddedEvm(
   const chainId = DEVNET_EVM_CHAIN_ID;
   const prefund = [keys.deployer, keys.relayer, ...keys.guardians, keys.devEvm].map((k) => ({ address: hex(secp256k1Address(k)), balance: PREFUND_BNB }));
   const evmOpts = { chainId: BigInt(chainId), host: opts.host, port: opts.port, finalityDepth: FINALITY_DEPTH, blockTimeMs: opts.blockTimeMs, prefund, logFile: p.evmLog, logger: opts.log };
+  const { EvmNode } = await import('../bridge/evmNode.ts');
   let node: EvmNode;
   try {
     node = await EvmNode.start(evmOpts);

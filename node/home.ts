@@ -18,7 +18,6 @@ import { genesisToJson, parseGenesisJson, type Genesis } from '../genesis/index.
 import { writeFileDurable } from '../consensus/index.ts';
 import { Keyring } from '../sdk/keyring.ts';
 import { DEFAULT_CONFIG, type NodeConfig } from './config.ts';
-import { devnetBridgeKeys, devnetGenesisBridge } from './bridgeDevnet.ts';
 
 export type HomePaths = {
   home: string;
@@ -133,6 +132,8 @@ export async function initHome(opts: InitOpts): Promise<InitResult> {
   };
   let config: NodeConfig = DEFAULT_CONFIG;
   if (opts.bridge === true) {
+    // Loaded only here: the bridge pulls in viem, which commands that never touch it need not load.
+    const { devnetBridgeKeys, devnetGenesisBridge } = await import('./bridgeDevnet.ts');
     const keys = await devnetBridgeKeys(opts.home, DEFAULT_CONFIG.bridge.bridgeKeyFile, DEFAULT_CONFIG.bridge.relayerKeyFile);
     genesis.bridge = devnetGenesisBridge(keys.deployer, [{ validator: 'validator-0', secret: keys.validator }]);
     // The validator pays the fees of its bridge duties (attestations, checkpoint signatures).

@@ -22,7 +22,7 @@ import { Keyring, MIN_SCRYPT_N, readPassword } from '../sdk/index.ts';
 import { TaggerClient, buildTransfer, sendTx } from '../sdk/index.ts';
 import { applyOverrides, ENV_OVERRIDES, parseConfigJson, type NodeConfig } from './config.ts';
 import { exists, homePaths, initHome } from './home.ts';
-import { TaggerNode } from './node.ts';
+import type { TaggerNode } from './node.ts';
 import { ChainStore } from '../state/index.ts';
 import { assertEmptyHome, listSnapshots, pruneSnapshots, restoreSnapshot, snapshotStoreHead, snapshotsDir } from './snapshot.ts';
 import { parseGenesisJson } from '../genesis/index.ts';
@@ -33,7 +33,7 @@ import { STAKING_OPTIONS, cmdStake, cmdValidator } from './stakingCommands.ts';
 import { PASSPORT_OPTIONS, cmdLicence, cmdPassport } from './passportCommands.ts';
 import { EXPORT_OPTIONS, cmdExport, cmdVerify } from './exportCommands.ts';
 import { BRIDGE_OPTIONS, cmdBridge } from './bridgeCommands.ts';
-import { startEmbeddedEvm, type EmbeddedEvm } from './bridgeDevnet.ts';
+import type { EmbeddedEvm } from './bridgeDevnet.ts';
 
 type CliErrorType = { code: 'CLI_USAGE'; reason: string };
 class CliError extends ChainError<CliErrorType> {}
@@ -217,6 +217,7 @@ async function cmdStart(flags: Flags): Promise<void> {
     const genesis = parseGenesisJson(await readFile(homePaths(home).genesis, 'utf8'));
     if (genesis.bridge !== undefined) {
       const b = config.bridge;
+      const { startEmbeddedEvm } = await import('./bridgeDevnet.ts');
       evm = await startEmbeddedEvm(home, genesis, { host: b.embeddedEvmHost, port: b.embeddedEvmPort, blockTimeMs: b.embeddedEvmBlockMs, bridgeKeyFile: b.bridgeKeyFile, relayerKeyFile: b.relayerKeyFile, log: log.child({ module: 'evm' }) });
       config.bridge.bnbRpcUrl = evm.url;
       process.stderr.write(`Local EVM (standing in for BNB Chain): ${evm.url}  TAG ${evm.token}  bridge ${evm.bridge}  dev EVM account ${evm.devEvmAddress} (key in ${join(home, 'bridge', 'dev-evm-key.json')})\n`);
@@ -224,6 +225,8 @@ async function cmdStart(flags: Flags): Promise<void> {
   }
   let node: TaggerNode;
   try {
+    // Loaded here, not at the top: the node (libp2p, the EVM, viem) is heavy for one-shot CLI commands.
+    const { TaggerNode } = await import('./node.ts');
     node = await TaggerNode.open({ home, config, log });
   } catch (e: unknown) {
     await evm?.node.stop();

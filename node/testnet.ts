@@ -19,7 +19,6 @@ import { writeFileDurable } from '../consensus/index.ts';
 import { Keyring } from '../sdk/keyring.ts';
 import { DEFAULT_CONFIG, parseConfigJson, type NodeConfig } from './config.ts';
 import { DEV_BALANCE, VALIDATOR_FEE_BALANCE, VALIDATOR_POWER, exists, homePaths, saveNodeKey } from './home.ts';
-import { devnetGenesisBridge, loadEvmKey } from './bridgeDevnet.ts';
 import { saveNetworkIdentity } from './p2p/index.ts';
 
 export type TestnetErrorType =
@@ -116,6 +115,7 @@ export async function createTestnet(opts: TestnetOpts): Promise<TestnetNode[]> {
     accounts: nodes.map((n) => ({ address: addressFromString(n.devAddress), balance: DEV_BALANCE })),
   };
   if (opts.bridge !== undefined) {
+    const { devnetGenesisBridge, loadEvmKey } = await import('./bridgeDevnet.ts');
     const keys: Array<{ validator: string; secret: Uint8Array }> = [];
     for (const [i, node] of nodes.entries()) {
       keys.push({ validator: `validator-${i}`, secret: (await loadEvmKey(join(node.home, DEFAULT_CONFIG.bridge.bridgeKeyFile), true))! });
