@@ -13,7 +13,8 @@
  * - one deposit per nonce: a second, different deposit with a nonce already seen is logged as a hard
  *   error and never reported (the first stays).
  * It never skips a block: any RPC failure throws a typed BridgeError before the cursor moves, so the
- * next poll scans the same blocks again. Memory is bounded: at most PENDING_DEPOSITS_MAX deposits are
+ * next poll scans the same blocks again (a failed eth_getLogs also halves the range asked for, in case
+ * the endpoint refuses wide ones). Memory is bounded: at most PENDING_DEPOSITS_MAX deposits are
  * held; when full, it stops scanning until `prune` makes room.
  */
 import { decodeEventLog, getAbiItem, toEventSelector, type Hex, type Log, type PublicClient, type TransactionReceipt } from 'viem';
@@ -80,6 +81,8 @@ export class DepositWatcher {
   private readonly bridge: Hex;
   private readonly confirmations: number | null;
   private readonly chunkBlocks: bigint;
+  /** Blocks asked for in the next eth_getLogs: halved after a failed one (an endpoint refusing a wide range), doubled back after a success. */
+  private chunk: bigint;
   private readonly pendingMax: number;
   private readonly log: Logger;
   /** The last block scanned: every block up to it has been read and its deposits kept. */
@@ -93,6 +96,7 @@ export class DepositWatcher {
     this.bridge = opts.bridge.toLowerCase() as Hex;
     this.confirmations = opts.confirmations;
     this.chunkBlocks = BigInt(opts.chunkBlocks ?? DEFAULT_CHUNK_BLOCKS);
+    this.chunk = this.chunkBlocks;
     this.pendingMax = opts.pendingMax ?? PENDING_DEPOSITS_MAX;
     this.log = opts.logger.child({ module: 'depositWatcher' });
     this.scannedThrough = opts.fromBlock - 1n;
@@ -120,10 +124,15 @@ export class DepositWatcher {
     const head = await this.finalizedHead();
     if (head <= this.scannedThrough) return [];
     const from = this.scannedThrough + 1n;
-    const to = head < this.scannedThrough + this.chunkBlocks ? head : this.scannedThrough + this.chunkBlocks;
-    const logs = await rpcCall('eth_getLogs', () =>
-      this.client.getLogs({ address: this.bridge, event: DEPOSITED_EVENT, fromBlock: from, toBlock: to, strict: true }),
-    );
+    const to = head < this.scannedThrough + this.chunk ? head : this.scannedThrough + this.chunk;
+    let logs;
+    try {
+      logs = await rpcCall('eth_getLogs', () => this.client.getLogs({ address: this.bridge, event: DEPOSITED_EVENT, fromBlock: from, toBlock: to, strict: true }));
+    } catch (e: unknown) {
+      if (this.chunk > 1n) this.chunk /= 2n;
+      throw e;
+    }
+    if (this.chunk < this.chunkBlocks) this.chunk = this.chunk * 2n < this.chunkBlocks ? this.chunk * 2n : this.chunkBlocks;
     const ordered = [...(logs as RawLog[])].sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
 
     // Everything is staged and committed at the end, so a failure half-way changes nothing.

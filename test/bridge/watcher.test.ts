@@ -178,3 +178,82 @@ t.test('an RPC that hangs, answers 500 or JSON-RPC errors: typed errors, no skip
   const onChain = await b.events('Deposited');
   t.equal(onChain.length, nonces.length, 'all deposits on chain were reported');
 });
+
+t.test('a failing eth_getLogs halves the range asked for; successes widen it back', async (t) => {
+  const b = await RpcBridge.start({ finalityDepth: 1 });
+  t.teardown(() => b.stop());
+  await b.node.mine(20);
+  await b.deposit(0, alice, TAG); // block startBlock + 20: inside the narrowed and re-widened scans
+  await b.node.mine(20);
+  const w = watcherFor(b, { chunkBlocks: 8 });
+  t.same((await w.poll()).length, 0);
+  b.proxy.inject('rpcError', 2, ['eth_getLogs']);
+  for (let i = 0; i < 2; i++) await t.rejects(w.poll(), { code: 'BRIDGE_RPC_FAILED' });
+  const steps: bigint[] = [];
+  const seen: ObservedDeposit[] = [];
+  for (let i = 0; i < 4; i++) {
+    const before = w.cursor;
+    seen.push(...(await w.poll()));
+    steps.push(w.cursor - before);
+  }
+  t.same(steps, [2n, 4n, 8n, 8n], 'two failures: 8 → 2 blocks, then doubled back to 8');
+  t.same(seen.map((d) => d.nonce), [1], 'the deposit in the narrowed ranges is found once');
+});
+
+type RpcLog = { address: string; topics: string[]; data: string; blockNumber: string; blockHash: string; transactionHash: string; logIndex: string; removed?: boolean };
+
+const nonceTopic = (n: number): string => `0x${n.toString(16).padStart(64, '0')}`;
+
+t.test('an endpoint that forges logs: removed, from a reverted or an unrelated transaction, another contract — none is a deposit', async (t) => {
+  const b = await RpcBridge.start({ finalityDepth: 1 });
+  t.teardown(() => b.stop());
+  const real = await b.deposit(0, alice, 5n * TAG);
+  const reverted = await b.write(b.users[1]!, b.bridge, TAGGER_BRIDGE.abi, 'deposit', [`0x${bytesToHex(bob)}`, 0n]);
+  const unrelated = await b.write(b.users[2]!, b.token, TAG_TOKEN.abi, 'approve', [b.bridge, 1n]);
+  await b.node.mine(2);
+  const at = (r: typeof real, nonce: number, over: Partial<RpcLog> = {}) => (log: RpcLog): RpcLog => ({
+    ...log,
+    topics: [log.topics[0]!, nonceTopic(nonce), ...log.topics.slice(2)],
+    blockNumber: `0x${r.blockNumber.toString(16)}`,
+    blockHash: r.blockHash,
+    transactionHash: r.transactionHash,
+    ...over,
+  });
+  const forgeries = [
+    at(real, 2, { removed: true }), // a reorged-away log
+    at(reverted, 3), // "emitted" by a reverted transaction
+    at(unrelated, 4), // a transaction whose receipt has no such log
+    at(real, 5, { address: '0x00000000000000000000000000000000000000aa' }), // another contract
+  ];
+  b.proxy.rewrite('eth_getLogs', (result) => {
+    const logs = result as RpcLog[];
+    const genuine = logs.find((l) => l.transactionHash === real.transactionHash);
+    return genuine === undefined ? logs : [...logs, ...forgeries.map((f) => f(genuine))];
+  });
+  const log = recordingLogger();
+  const w = watcherFor(b, { chunkBlocks: 100, logger: log });
+  const seen = await w.poll();
+  t.same(seen.map((d) => d.nonce), [1], 'only the genuine deposit');
+  t.ok(log.warnings.some((m) => m.includes('removed')), 'removed log refused');
+  t.ok(log.warnings.some((m) => m.includes('reverted')), 'log of a reverted transaction refused');
+  t.ok(log.warnings.some((m) => m.includes('receipt does not contain')), 'log its receipt does not back refused');
+  t.ok(log.warnings.some((m) => m.includes('not emitted by the bridge')), 'log of another contract refused');
+  t.same(w.pending(1, 10).map((d) => d.nonce), [1]);
+});
+
+t.test('a log whose receipt is in another block: the poll fails and retries, it neither skips nor accepts', async (t) => {
+  const b = await RpcBridge.start({ finalityDepth: 1 });
+  t.teardown(() => b.stop());
+  const real = await b.deposit(0, alice, 5n * TAG);
+  await b.node.mine(2);
+  b.proxy.rewrite('eth_getLogs', (result) =>
+    (result as RpcLog[]).map((l) => (l.transactionHash === real.transactionHash ? { ...l, blockHash: `0x${'ee'.repeat(32)}` } : l)),
+  );
+  const w = watcherFor(b, { chunkBlocks: 100 });
+  const cursor = w.cursor;
+  await t.rejects(w.poll(), { code: 'BRIDGE_RPC_INCONSISTENT' });
+  t.equal(w.cursor, cursor, 'cursor unchanged');
+  t.equal(w.size, 0);
+  b.proxy.rewrite('eth_getLogs', null);
+  t.same((await w.poll()).map((d) => d.nonce), [1], 'the honest answer is accepted');
+});
