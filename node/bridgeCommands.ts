@@ -128,7 +128,16 @@ function bridgeAddress(given: string | undefined, status: BridgeStatusJson | nul
   return named as Hex;
 }
 
-/** --evm-key: 0x + 64 hex digits, or a file holding that (first line). */
+function jsonSecretKey(content: string): string {
+  try {
+    const parsed = JSON.parse(content) as { secretKey?: unknown };
+    return typeof parsed.secretKey === 'string' ? parsed.secretKey : '';
+  } catch {
+    return '';
+  }
+}
+
+/** --evm-key: 0x + 64 hex digits, or a file holding that (first line, or a JSON key file's `secretKey`). */
 async function evmAccount(ctx: CliContext, flags: BridgeFlags): Promise<PrivateKeyAccount> {
   const given = need(ctx, flags['evm-key'], '--evm-key 0xHEX|FILE (a funded BNB Chain key)');
   const KEY = /^0x[0-9a-fA-F]{64}$/;
@@ -137,7 +146,9 @@ async function evmAccount(ctx: CliContext, flags: BridgeFlags): Promise<PrivateK
     const info = await stat(given).catch(() => null);
     if (info === null || !info.isFile()) throw new BridgeCliError({ code: 'BRIDGE_BAD_EVM_KEY', reason: 'neither 0x + 64 hex digits nor a file' }, '--evm-key must be 0x followed by 64 hex digits, or a file holding that');
     if (info.size > KEY_FILE_BYTES_MAX) throw new BridgeCliError({ code: 'BRIDGE_BAD_EVM_KEY', reason: 'file too large' }, `--evm-key file ${given} is larger than ${KEY_FILE_BYTES_MAX} bytes`);
-    text = (await readFile(given, 'utf8')).split('\n')[0]?.trim() ?? '';
+    const content = (await readFile(given, 'utf8')).trim();
+    // A key file as the node writes them ({"address", "secretKey"}), or the bare key on its first line.
+    text = content.startsWith('{') ? jsonSecretKey(content) : (content.split('\n')[0]?.trim() ?? '');
     if (!KEY.test(text)) throw new BridgeCliError({ code: 'BRIDGE_BAD_EVM_KEY', reason: 'file content' }, `--evm-key file ${given} must hold 0x followed by 64 hex digits`);
   }
   return privateKeyToAccount(text as Hex);
