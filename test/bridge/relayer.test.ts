@@ -85,18 +85,20 @@ t.test('a signed checkpoint is submitted and its withdrawals released; a second 
   t.same(second, { paused: false, checkpoints: [], releases: [], queued: [] }, 'second poll: a no-op');
   t.equal(r.queuedCount, 1, 'the queued withdrawal is remembered');
 
-  // The delay passes (a block an hour later): the queued withdrawal is executed, once.
+  // A new relayer (a restart) finds everything done, and the queued withdrawal from the contract's state.
+  const restarted = relayerFor(b, c, 'relayer/1');
+  t.same(await restarted.poll(), { paused: false, checkpoints: [], releases: [], queued: [] }, 'a restarted relayer does nothing twice');
+  t.equal(restarted.queuedCount, 1, 'it found the queued withdrawal on the contract');
+
+  // The delay passes (a block an hour later): the restarted relayer executes it, once; the first sees it done.
   const head = await b.direct.getBlock({ blockTag: 'latest' });
   await b.rpc('evm_mine', [`0x${(head.timestamp + 3_601n).toString(16)}`]);
   const before2 = await b.balance(b.users[2]!.address);
-  const third = await r.poll();
+  const third = await restarted.poll();
   t.same(nonces(third, 'releases'), [2]);
   t.equal((await b.balance(b.users[2]!.address)) - before2, 600n * TAG);
-  t.same(await r.poll(), { paused: false, checkpoints: [], releases: [], queued: [] });
-
-  // A new relayer (a restart) finds everything done.
-  const restarted = relayerFor(b, c, 'relayer/1');
-  t.same(await restarted.poll(), { paused: false, checkpoints: [], releases: [], queued: [] }, 'a restarted relayer does nothing twice');
+  t.same(await r.poll(), { paused: false, checkpoints: [], releases: [], queued: [] }, 'executed by the other relayer: nothing to do');
+  t.equal(r.queuedCount, 0, 'and it forgets it');
 
   // Paused by a guardian: the next checkpoint is not submitted.
   withdraw(b, c, 1, 5n * TAG);
@@ -132,6 +134,8 @@ t.test('two relayers racing: every checkpoint accepted once, every withdrawal re
   const reported = steps.flatMap((s) => s.releases.map((x) => x.nonce));
   t.same([...counts(reported).values()].filter((n) => n > 1), [], 'no release claimed by both relayers');
   t.same(steps.flatMap((s) => s.checkpoints.map((x) => x.number)).sort(), [1, 2], 'each submission reported by one relayer');
+  t.ok(steps.every((s) => s.checkpoints.length + s.releases.length + s.queued.length <= 3), 'at most maxPerPoll transactions per poll');
+  t.ok(steps.length > 2, 'the work took several polls');
 });
 
 t.test('a validator-set rotation is submitted with the next set, and the new set signs after it', async (t) => {
