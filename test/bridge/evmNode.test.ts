@@ -12,10 +12,14 @@ import {
   createWalletClient,
   http,
   parseAbiItem,
+  toHex,
   type Hex,
   type PublicClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { createBlock, createBlockHeader } from '@ethereumjs/block';
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common';
+import { KECCAK256_RLP } from '@ethereumjs/util';
 import { EvmNode, type EvmNodeOpts } from '../../bridge/evmNode.ts';
 import { TAG_TOKEN } from '../../bridge/index.ts';
 
@@ -459,4 +463,63 @@ t.test('every method answers junk params with a JSON-RPC error, never an interna
   }
   t.ok(errors > methods.length * 10, `${errors} JSON-RPC errors`);
   t.match(await rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_chainId' })), { result: '0x7a69' }, 'still serving');
+});
+
+t.test('empty blocks are the blocks @ethereumjs/block makes from their parent (base fee, roots, Cancun fields)', async (t) => {
+  const node = await EvmNode.start(opts());
+  t.teardown(() => node.stop());
+  const { pub, wallet } = clients(node);
+  const common = createCustomCommon({ chainId: Number(CHAIN_ID) }, Mainnet, { hardfork: Hardfork.Cancun });
+  await node.mine(2);
+  await deployToken(node); // a full block in between moves the base fee up
+  await node.mine(2);
+  const hash = await wallet.sendTransaction({ to: bob.address, value: 1n });
+  await pub.waitForTransactionReceipt({ hash });
+  await node.mine(2);
+  let checked = 0;
+  for (let n = 1n; n <= node.head(); n++) {
+    const block = await pub.getBlock({ blockNumber: n });
+    if (block.transactions.length > 0) continue;
+    const parent = await pub.getBlock({ blockNumber: n - 1n });
+    const parentHeader = createBlockHeader(
+      {
+        parentHash: parent.parentHash,
+        number: parent.number,
+        timestamp: parent.timestamp,
+        gasLimit: parent.gasLimit,
+        gasUsed: parent.gasUsed,
+        baseFeePerGas: parent.baseFeePerGas ?? 0n,
+        stateRoot: parent.stateRoot,
+        transactionsTrie: parent.transactionsRoot,
+        receiptTrie: parent.receiptsRoot,
+        logsBloom: parent.logsBloom ?? undefined,
+        withdrawalsRoot: parent.withdrawalsRoot,
+        blobGasUsed: parent.blobGasUsed,
+        excessBlobGas: parent.excessBlobGas,
+        parentBeaconBlockRoot: parent.parentBeaconBlockRoot,
+      },
+      { common },
+    );
+    t.equal(toHex(parentHeader.hash()), parent.hash, `block ${n - 1n} hashes as ethereumjs hashes it`);
+    const expected = createBlock(
+      {
+        header: {
+          parentHash: parent.hash ?? undefined,
+          number: n,
+          timestamp: block.timestamp,
+          gasLimit: parent.gasLimit,
+          baseFeePerGas: parentHeader.calcNextBaseFee(),
+          stateRoot: parent.stateRoot,
+          excessBlobGas: parentHeader.calcNextExcessBlobGas(parentHeader.common),
+          blobGasUsed: 0n,
+          withdrawalsRoot: KECCAK256_RLP,
+        },
+        withdrawals: [],
+      },
+      { common },
+    );
+    t.equal(toHex(expected.hash()), block.hash, `empty block ${n}`);
+    checked++;
+  }
+  t.equal(checked, 6);
 });
