@@ -107,8 +107,24 @@ export type LogMatch = MinedLog & {
 export const toHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`;
 const fromHex = (hex: Hex): Uint8Array => hexToBytes(hex.slice(2));
 
+/**
+ * A rejected transaction, worded as geth words it where viem maps the words to a typed error
+ * (NonceTooLowError, InsufficientFundsError, FeeCapTooLowError, IntrinsicGasTooLowError…), with
+ * ethereumjs's details after.
+ */
 function invalidTx(message: string): EvmRpcError {
-  return new EvmRpcError({ code: 'EVM_TX_REJECTED', rpcCode: -32003 }, message);
+  return new EvmRpcError({ code: 'EVM_TX_REJECTED', rpcCode: -32003 }, `${gethWords(message)}${message}`);
+}
+
+function gethWords(message: string): string {
+  const nonce = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(message);
+  if (nonce !== null) return BigInt(nonce[2] ?? '0') < BigInt(nonce[1] ?? '0') ? 'nonce too low: ' : 'nonce too high: ';
+  if (message.includes("doesn't have enough funds")) return 'insufficient funds for gas * price + value: ';
+  if (message.includes("less than the block's baseFeePerGas")) return 'max fee per gas less than block base fee: ';
+  if (message.includes('gasLimit is too low')) return 'intrinsic gas too low: ';
+  if (message.includes('higher gas limit than the')) return 'exceeds block gas limit: ';
+  if (message.includes('Invalid Signature')) return 'invalid sender: ';
+  return '';
 }
 
 function errorMessage(e: unknown): string {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import {
   BaseError,
   ContractFunctionRevertedError,
+  InsufficientFundsError,
+  NonceTooLowError,
   createPublicClient,
   createWalletClient,
   http,
@@ -197,9 +199,14 @@ t.test('invalid transactions are rejected with a JSON-RPC error and not mined', 
   const base = { to: bob.address, value: 1n, gas: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, chainId: Number(CHAIN_ID) };
   const send = async (raw: Hex) => rpc(node, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [raw] }));
   const badNonce = await send(await alice.signTransaction({ ...base, nonce: 5 }));
-  t.match(badNonce, { error: { code: -32003, message: /nonce/ } }, 'bad nonce');
+  t.match(badNonce, { error: { code: -32003, message: /^nonce too high: / } }, 'bad nonce');
   const noFunds = await send(await poor.signTransaction({ ...base, nonce: 0 }));
-  t.match(noFunds, { error: { code: -32003, message: /enough funds/ } }, 'insufficient funds');
+  t.match(noFunds, { error: { code: -32003, message: /^insufficient funds for gas \* price \+ value: / } }, 'insufficient funds');
+  t.match(await send(await alice.signTransaction({ ...base, nonce: 0, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n })), {
+    error: { code: -32003, message: /^max fee per gas less than block base fee/ },
+  });
+  t.match(await send(await alice.signTransaction({ ...base, nonce: 0, gas: 20_000n })), { error: { code: -32003, message: /^intrinsic gas too low/ } });
+  t.match(await send(await alice.signTransaction({ ...base, nonce: 0, gas: 40_000_000n })), { error: { code: -32003, message: /^exceeds block gas limit/ } });
   const wrongChain = await send(await alice.signTransaction({ ...base, nonce: 0, chainId: 56 }));
   t.match(wrongChain, { error: { code: -32003, message: /chain/i } }, 'wrong chain id');
   const signed = await alice.signTransaction({ ...base, nonce: 0 });
@@ -208,10 +215,13 @@ t.test('invalid transactions are rejected with a JSON-RPC error and not mined', 
   t.match(await send('0x02c0'), { error: { code: -32003 } }, 'garbage');
   t.equal(node.head(), 0n, 'nothing was mined');
 
-  await t.rejects(poorWallet.sendTransaction({ to: bob.address, value: 1n, gas: 21_000n }), 'viem surfaces the rejection');
+  const refused = await poorWallet.sendTransaction({ to: bob.address, value: 1n, gas: 21_000n }).catch((e: unknown) => e);
+  t.ok(refused instanceof BaseError && refused.walk((e) => e instanceof InsufficientFundsError), 'viem maps it to InsufficientFundsError');
   const ok = await wallet.sendTransaction({ to: bob.address, value: 1n });
   t.equal((await pub.waitForTransactionReceipt({ hash: ok })).status, 'success', 'the node keeps mining valid txs');
   t.equal(node.head(), 1n);
+  const replay = await wallet.sendTransaction({ to: bob.address, value: 1n, nonce: 0 }).catch((e: unknown) => e);
+  t.ok(replay instanceof BaseError && replay.walk((e) => e instanceof NonceTooLowError), 'a used nonce is NonceTooLowError');
 });
 
 t.test('the finalized and safe tags lag by finalityDepth; interval mining advances them', async (t) => {
