@@ -61,6 +61,8 @@ export type RelayerOpts = {
   maxPerPoll?: number;
   /** Accepted checkpoints examined for unreleased withdrawals per poll at most; default 64. */
   scanMax?: number;
+  /** Withdrawals examined (claimed? queued?) per poll at most; default 1,024. */
+  examineMax?: number;
   /** Queued (delayed) withdrawals tracked at most; default 4,096. */
   queuedMax?: number;
   /** The first checkpoint whose withdrawals this relayer releases; default 1. */
@@ -118,6 +120,9 @@ type Call =
   | { functionName: 'withdraw'; args: readonly [bigint, ReturnType<typeof withdrawalArg>, bigint, Hex[]] }
   | { functionName: 'executeQueued'; args: readonly [bigint] };
 
+/** What one poll may still do: transactions to send, withdrawals to examine. */
+type Budget = { left: number; examine: number };
+
 type Sent = { ok: true; txHash: Hex; logs: { topics: readonly Hex[]; data: Hex; address: Hex }[] } | { ok: false; revert: string };
 
 function mismatch(number: number, what: string, expected: string, actual: string): BridgeError {
@@ -132,13 +137,18 @@ export class Relayer {
   private readonly confirmations: number;
   private readonly maxPerPoll: number;
   private readonly scanMax: number;
+  private readonly examineMax: number;
   private readonly queuedMax: number;
   private readonly receiptTimeoutMs: number;
   private readonly gasLimit: bigint | null;
   private readonly log: Logger;
   private domain: BridgeDomain | null = null;
+  /** The contract's pause flag at the last poll (null before the first), so a pause is logged once. */
+  private paused: boolean | null = null;
   /** Every withdrawal of checkpoints up to this one is claimed on the contract (released or queued). */
   private releasedThrough: number;
+  /** In checkpoint releasedThrough + 1, every withdrawal before this index is handled: where the next poll resumes. */
+  private releasedIndex = 0;
   /** Queued withdrawals this relayer will execute once their delay has passed: nonce → releaseAt. */
   private readonly queuedNonces = new Map<number, bigint>();
 
@@ -150,6 +160,7 @@ export class Relayer {
     this.confirmations = Math.max(1, opts.confirmations ?? 1);
     this.maxPerPoll = opts.maxPerPoll ?? 16;
     this.scanMax = opts.scanMax ?? 64;
+    this.examineMax = opts.examineMax ?? 1_024;
     this.queuedMax = opts.queuedMax ?? 4_096;
     this.receiptTimeoutMs = opts.receiptTimeoutMs ?? 60_000;
     this.gasLimit = opts.gasLimit ?? null;
@@ -165,11 +176,14 @@ export class Relayer {
    */
   async poll(): Promise<RelayerStep> {
     const step: RelayerStep = { paused: false, checkpoints: [], releases: [], queued: [] };
-    if (await this.read('paused', [])) {
-      this.log.warn({}, 'Bridge contract is paused: relaying nothing');
-      return { ...step, paused: true };
+    const paused = await this.read('paused', []);
+    if (paused !== this.paused) {
+      if (paused) this.log.warn({}, 'Bridge contract is paused: relaying nothing until guardians unpause it');
+      else if (this.paused !== null) this.log.info({}, 'Bridge contract unpaused: relaying again');
+      this.paused = paused;
     }
-    const budget = { left: this.maxPerPoll };
+    if (paused) return { ...step, paused: true };
+    const budget: Budget = { left: this.maxPerPoll, examine: this.examineMax };
     await this.submitCheckpoints(step, budget);
     await this.releaseWithdrawals(step, budget);
     await this.executeQueued(step, budget);
@@ -183,7 +197,7 @@ export class Relayer {
 
   // -- checkpoints --------------------------------------------------------------------------------
 
-  private async submitCheckpoints(step: RelayerStep, budget: { left: number }): Promise<void> {
+  private async submitCheckpoints(step: RelayerStep, budget: Budget): Promise<void> {
     while (budget.left > 0) {
       const n = Number(await this.read('lastCheckpoint', [])) + 1;
       const signed = await rpcCall('tagger:signedCheckpoint', () => this.source.signedCheckpoint(n));
@@ -192,7 +206,8 @@ export class Relayer {
       budget.left--;
       const sent = await this.send({ functionName: 'submitCheckpoint', args });
       if (!sent.ok) {
-        this.log.info({ number: n, revert: sent.revert }, 'Checkpoint not submitted: another relayer was first');
+        if (RACE_REVERTS.has(sent.revert)) this.log.info({ number: n, revert: sent.revert }, 'Checkpoint not submitted: another relayer was first');
+        else this.log.warn({ number: n, revert: sent.revert }, 'Checkpoint refused by the contract: retrying next poll');
         return;
       }
       this.log.info({ number: n, txHash: sent.txHash }, 'Checkpoint submitted');
@@ -230,50 +245,61 @@ export class Relayer {
 
   // -- withdrawals --------------------------------------------------------------------------------
 
-  private async releaseWithdrawals(step: RelayerStep, budget: { left: number }): Promise<void> {
+  private async releaseWithdrawals(step: RelayerStep, budget: Budget): Promise<void> {
     const last = Number(await this.read('lastCheckpoint', []));
     const end = Math.min(last, this.releasedThrough + this.scanMax);
-    for (let n = this.releasedThrough + 1; n <= end && budget.left > 0; n++) {
-      if (!(await this.releaseCheckpoint(n, step, budget))) return;
+    for (let n = this.releasedThrough + 1; n <= end && budget.left > 0 && budget.examine > 0; n++) {
+      const stoppedAt = await this.releaseCheckpoint(n, n === this.releasedThrough + 1 ? this.releasedIndex : 0, step, budget);
+      if (stoppedAt !== null) {
+        this.releasedIndex = stoppedAt;
+        return;
+      }
       this.releasedThrough = n;
+      this.releasedIndex = 0;
     }
   }
 
-  /** Releases what remains of checkpoint n; true once every withdrawal of it is claimed on the contract. */
-  private async releaseCheckpoint(n: number, step: RelayerStep, budget: { left: number }): Promise<boolean> {
+  /**
+   * Releases what remains of checkpoint n from leaf `from` on. Returns null once every withdrawal of it
+   * is claimed on the contract, else the index to resume at (all before it are handled).
+   */
+  private async releaseCheckpoint(n: number, from: number, step: RelayerStep, budget: Budget): Promise<number | null> {
     const [, root, count] = await this.read('checkpoints', [BigInt(n)]);
-    if (count === 0) return true;
+    if (count === 0) return null;
     const all = await rpcCall('tagger:checkpointWithdrawals', () => this.source.checkpointWithdrawals(n));
     const leaves = all.map(withdrawalLeaf);
     const ours = all.length === 0 ? hex(new Uint8Array(32)) : hex(withdrawalsRoot(leaves));
     if (all.length !== count || ours !== root.toLowerCase()) throw mismatch(n, 'withdrawals root', `${root} (${count})`, `${ours} (${all.length})`);
 
-    for (const [i, w] of all.entries()) {
+    for (let i = from; i < all.length; i++) {
+      const w = all[i]!;
       const nonce = Number(w.nonce);
+      if (budget.examine === 0) return i;
+      budget.examine--;
       if (await this.read('claimed', [w.nonce])) {
         const [, releaseAt, amount] = await this.read('queued', [w.nonce]);
-        if (amount > 0n && !this.trackQueued(nonce, releaseAt)) return false;
+        if (amount > 0n && !this.trackQueued(nonce, releaseAt)) return i;
         continue;
       }
-      if (budget.left === 0) return false;
+      if (budget.left === 0) return i;
       budget.left--;
       const sent = await this.send({ functionName: 'withdraw', args: [BigInt(n), withdrawalArg(w), BigInt(i), withdrawalProof(leaves, i).map(hex)] });
       if (!sent.ok) {
         if (RACE_REVERTS.has(sent.revert)) {
           this.log.info({ nonce, revert: sent.revert }, 'Withdrawal not released: another relayer was first');
           if (sent.revert === 'AlreadyClaimed') continue;
-          return false;
+          return i;
         }
         if (PERMANENT_WITHDRAW_REVERTS.has(sent.revert)) {
           this.log.error({ nonce, checkpoint: n, revert: sent.revert }, 'Withdrawal can never be released by the contract: skipped');
           continue;
         }
         this.log.warn({ nonce, checkpoint: n, revert: sent.revert }, 'Withdrawal refused for now: retrying next poll');
-        return false;
+        return i;
       }
       this.recordRelease(nonce, sent, step);
     }
-    return true;
+    return null;
   }
 
   private recordRelease(nonce: number, sent: Extract<Sent, { ok: true }>, step: RelayerStep): void {
@@ -301,7 +327,7 @@ export class Relayer {
     return true;
   }
 
-  private async executeQueued(step: RelayerStep, budget: { left: number }): Promise<void> {
+  private async executeQueued(step: RelayerStep, budget: Budget): Promise<void> {
     if (this.queuedNonces.size === 0) return;
     const now = (await rpcCall('eth_getBlockByNumber(latest)', () => this.client.getBlock({ blockTag: 'latest' }))).timestamp;
     const due = [...this.queuedNonces].filter(([, at]) => at <= now).sort((a, b) => a[0] - b[0]);

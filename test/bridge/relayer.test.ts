@@ -138,6 +138,21 @@ t.test('two relayers racing: every checkpoint accepted once, every withdrawal re
   t.ok(steps.length > 2, 'the work took several polls');
 });
 
+t.test('bounded polls: a relayer works through a checkpoint over several polls, resuming where it stopped', async (t) => {
+  const b = await RpcBridge.start({ finalityDepth: 1 });
+  t.teardown(() => b.stop());
+  const c = await setup(b);
+  withdraw(b, c, 1, ...[1n, 2n, 3n, 4n, 5n].map((x) => x * TAG));
+  checkpoint(c);
+  const r = relayerFor(b, c, 'relayer/0', { maxPerPoll: 2, examineMax: 3 });
+  const steps: RelayerStep[] = [];
+  for (let i = 0; i < 10; i++) steps.push(await r.poll());
+  const sizes = steps.map((s) => s.checkpoints.length + s.releases.length);
+  t.ok(sizes.every((n) => n <= 2), `at most 2 transactions a poll: ${sizes.join(',')}`);
+  t.same(steps.flatMap((s) => s.releases.map((x) => x.nonce)), [1, 2, 3, 4, 5], 'in order, each once');
+  t.same(sizes.slice(-2), [0, 0], 'then nothing');
+});
+
 t.test('a validator-set rotation is submitted with the next set, and the new set signs after it', async (t) => {
   const b = await RpcBridge.start({ finalityDepth: 1 });
   t.teardown(() => b.stop());
