@@ -24,7 +24,7 @@ import {
   type ConsensusEngine,
   type GossipPort,
 } from '../consensus/index.ts';
-import { checkEvidenceTx } from '../runtime/index.ts';
+import { checkEvidenceTx, loadBridgeParams } from '../runtime/index.ts';
 import { buildServer, registerStorageAdminRoutes, type RpcDeps } from '../rpc/index.ts';
 import type { FastifyInstance } from 'fastify';
 import { BlockExecutor, type CommittedBlockInfo } from './blockExecutor.ts';
@@ -45,6 +45,8 @@ import {
 import { createRpcDeps } from './rpcDeps.ts';
 import { EvidenceReporter } from './evidenceReporter.ts';
 import { BridgeService } from './bridgeService.ts';
+import { BnbLookup } from '../bridge/index.ts';
+import { createBnbPublicClient } from '../bridge/bnbClient.ts';
 import { loadEvmKey } from './bridgeDevnet.ts';
 import { NodeOps } from './ops.ts';
 import { NodeStorage } from './storage.ts';
@@ -222,10 +224,12 @@ export class TaggerNode {
         syncing: () => net?.follower.syncing ?? false,
       });
       const gossip = net?.gossip ?? null;
-      const deps: RpcDeps = gossip === null ? base : {
-        ...base,
+      const bnb = bnbLookupOf(opts.config, store);
+      const withBnb: RpcDeps = bnb === null ? base : { ...base, bnb };
+      const deps: RpcDeps = gossip === null ? withBnb : {
+        ...withBnb,
         submitTx: (bytes) => {
-          const result = base.submitTx(bytes);
+          const result = withBnb.submitTx(bytes);
           if (!result.duplicate) gossip.broadcastTx(bytes);
           return result;
         },
@@ -520,4 +524,13 @@ async function openBridgeService(
       log: log.child({ module: 'bridge' }),
     },
   );
+}
+
+/** BNB Chain lookups for the bridge routes (release and submission transactions), when an endpoint is set. */
+function bnbLookupOf(config: NodeConfig, store: ChainStore): BnbLookup | null {
+  const c = config.bridge;
+  const p = loadBridgeParams(store.state);
+  if (!c.enabled || c.bnbRpcUrl === '' || p.checkpointInterval === 0) return null;
+  const client = createBnbPublicClient({ url: c.bnbRpcUrl, chainId: p.bnbChainId, timeoutMs: c.rpcTimeoutMs });
+  return new BnbLookup(client, { bridge: `0x${bytesToHex(p.bridgeContract)}`, fromBlock: BigInt(c.fromBlock) });
 }

@@ -74,6 +74,11 @@ t.test('bridge: 4 validators, one offline — deposit, mint, transfer, withdraw,
   await waitFor(async () => (await tokenBalance(hex(recipient))) === 40n * TAG, 'withdrawal released on BNB Chain', 180_000);
   t.ok((await bnb.readContract({ address: bridge, abi: TAGGER_BRIDGE.abi, functionName: 'lastCheckpoint' })) >= 1n, 'a checkpoint was accepted');
   t.equal(await bnb.readContract({ address: bridge, abi: TAGGER_BRIDGE.abi, functionName: 'claimed', args: [1n] }), true);
+  // The RPC names the BNB Chain transactions: the release, and the submission of its checkpoint.
+  const w = await getJson<{ checkpoint: number | null; bnb: { txHash: string | null } | null }>(`${net.url(1)}/v1/bridge/withdrawals/1`);
+  t.match(w.bnb?.txHash, /^0x[0-9a-f]{64}$/, 'the release transaction on BNB Chain');
+  const cp = await getJson<{ bnb: { txHash: string | null } | null }>(`${net.url(1)}/v1/bridge/checkpoints/${w.checkpoint}`);
+  t.match(cp.bnb?.txHash, /^0x[0-9a-f]{64}$/, 'the checkpoint submission on BNB Chain');
 
   // A second deposit, to bob: minted once and in order (bob holds exactly 10 + 5 TAG).
   await send(() => wallet.writeContract({ address: bridge, abi: TAGGER_BRIDGE.abi, functionName: 'deposit', args: [hex(addressFromString(bob)), 5n * TAG] }));
