@@ -23,6 +23,7 @@ import type { Block } from '@ethereumjs/block';
 import type { Hex } from 'viem';
 import { assert, hexToBytes, nullLogger, type Logger } from '../lib/index.ts';
 import {
+  BLOCK_GAS_LIMIT,
   EvmChain,
   EvmRpcError,
   LOG_RANGE_MAX,
@@ -474,15 +475,14 @@ export class EvmNode {
     for (let n = oldest; n <= newest; n++) {
       const record = this.chain.blockByNumber(n);
       if (record === null) continue;
-      const header = this.chain.decodeBlock(record).header;
-      baseFees.push(q(header.baseFeePerGas ?? 0n));
-      ratios.push(Number(header.gasUsed) / Number(header.gasLimit));
-      const baseFee = header.baseFeePerGas ?? 0n;
+      const baseFee = record.baseFee;
+      baseFees.push(q(baseFee));
+      ratios.push(Number(record.gasUsed) / Number(BLOCK_GAS_LIMIT));
       const tips = record.txs.map((tx) => tx.effectiveGasPrice - baseFee).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       rewards.push(percentiles.map((pc: number) => q(tips[Math.min(tips.length - 1, Math.floor((pc / 100) * tips.length))] ?? 0n)));
     }
     const next = this.chain.blockByNumber(newest + 1n);
-    baseFees.push(q(next === null ? this.chain.nextBaseFee() : (this.chain.decodeBlock(next).header.baseFeePerGas ?? 0n)));
+    baseFees.push(q(next === null ? this.chain.nextBaseFee() : next.baseFee));
     const history: Record<string, Json> = { oldestBlock: q(oldest), baseFeePerGas: baseFees, gasUsedRatio: ratios };
     if (percentiles.length > 0) history.reward = rewards;
     return history;

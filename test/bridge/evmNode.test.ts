@@ -156,6 +156,10 @@ t.test('deploy TAG and transfer through viem: blocks, receipts, logs and getLogs
   const history = await pub.getFeeHistory({ blockCount: 4, rewardPercentiles: [50] });
   t.equal(history.baseFeePerGas.length, 5);
   t.equal(history.gasUsedRatio.length, 4);
+  const latest = await pub.getBlock();
+  t.equal(history.baseFeePerGas[3], latest.baseFeePerGas, 'the newest block’s base fee');
+  t.equal(history.gasUsedRatio[3], Number(latest.gasUsed) / Number(latest.gasLimit));
+  t.ok((history.baseFeePerGas[4] ?? 0n) > 0n, 'and the next one');
   t.ok((await pub.getGasPrice()) > 0n);
   t.equal(await pub.getTransactionReceipt({ hash: `0x${'11'.repeat(32)}` }).catch((e: Error) => e.name), 'TransactionReceiptNotFoundError');
 });
