@@ -44,8 +44,9 @@ const DEVNET_PASSWORD = 'devnet';
 const USAGE = `tagger <command> [options]
 
 Node:
-  init     [--home DIR] [--chain-id ID]            create a one-validator devnet home
-  start    [--home DIR] [--rpc-port N] [--rpc-host H] [--log-level L] [--halt-height N]
+  init     [--home DIR] [--chain-id ID] [--no-bridge] create a one-validator devnet home (with the BNB Chain
+                                                     bridge and a local EVM standing in for BNB Chain, unless --no-bridge)
+  start    [--home DIR] [--rpc-port N] [--rpc-host H] [--log-level L] [--halt-height N] [--no-bridge]
                                                      run the node (creates a devnet home on first start)
   testnet  [--validators N] [--dir DIR] [--base-port P]
                                                      run N validators on 127.0.0.1 (default 4, ./testnet, 26700)
@@ -114,6 +115,7 @@ Defaults: --home ./.tagger (or TAGGER_HOME); --node from the home's config (http
 const OPTIONS = {
   home: { type: 'string' },
   'chain-id': { type: 'string' },
+  'no-bridge': { type: 'boolean' },
   'rpc-port': { type: 'string' },
   'rpc-host': { type: 'string' },
   'log-level': { type: 'string' },
@@ -193,7 +195,7 @@ async function cmdInit(flags: Flags): Promise<void> {
     chainId: flags['chain-id'] ?? DEVNET_CHAIN_ID,
     devPassword: await devPassword(flags),
     genesisTimeMs: BigInt(Date.now()),
-    bridge: true,
+    bridge: flags['no-bridge'] !== true,
   });
   print({
     home,

@@ -29,7 +29,7 @@ async function startNode(home: string): Promise<Started> {
   // Written before the first start, so the devnet home keeps it: blocks every 50 ms, empty ones too.
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'config.json'), JSON.stringify({ consensus: { blockIntervalMs: 50, emptyBlockIntervalMs: 0 } }));
-  const child = spawn(process.execPath, [MAIN, 'start', '--home', home, '--rpc-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'start', '--no-bridge', '--home', home, '--rpc-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';

@@ -22,7 +22,7 @@ const RECIPIENT = 'tag1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc52hqkx3';
 type Started = { url: string; log: () => string; stop: (signal?: NodeJS.Signals) => Promise<number | null> };
 
 async function startNode(home: string, extra: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--home', home, '--rpc-port', '0', '--block-interval-ms', '30', '--log-level', 'info', ...extra], {
+  const child = spawn(process.execPath, [MAIN, 'start', '--no-bridge', '--home', home, '--rpc-port', '0', '--block-interval-ms', '30', '--log-level', 'info', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

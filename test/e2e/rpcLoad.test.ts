@@ -60,7 +60,7 @@ type Node = { url: string; admin: string; stop: () => Promise<number | null> };
 
 /** `tagger start` in a child process; the RPC and admin URLs come from its start-up output. */
 async function startNode(home: string): Promise<Node> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--home', home, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'start', '--no-bridge', '--home', home, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const urls = await new Promise<{ url: string; admin: string }>((resolve, reject) => {
     let err = '';

@@ -23,7 +23,7 @@ const tag = (n: bigint): string => (n * ONE_TAG).toString();
 async function startNode(home: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'config.json'), JSON.stringify({ consensus: { blockIntervalMs: 100, emptyBlockIntervalMs: 60_000 } }));
-  const child = spawn(process.execPath, [MAIN, 'start', '--home', home, '--rpc-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'start', '--no-bridge', '--home', home, '--rpc-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
