@@ -14,11 +14,12 @@
  * eth_getTransactionByHash, eth_getTransactionReceipt, eth_getLogs, eth_sendRawTransaction (legacy,
  * EIP-2930, EIP-1559), eth_call, eth_estimateGas, eth_getTransactionCount, eth_getBalance, eth_getCode,
  * eth_getStorageAt, eth_gasPrice, eth_maxPriorityFeePerGas, eth_feeHistory; evm_mine, evm_increaseTime,
- * evm_snapshot, evm_revert. No pending pool, no filters or subscriptions, no CORS headers.
+ * evm_snapshot, evm_revert. No pending pool, no filters or subscriptions; CORS only for `corsOrigins`.
  */
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import fastify, { type FastifyInstance } from 'fastify';
+import fastifyCors from '@fastify/cors';
 import type { Block } from '@ethereumjs/block';
 import type { Hex } from 'viem';
 import { assert, hexToBytes, nullLogger, type Logger } from '../lib/index.ts';
@@ -54,6 +55,11 @@ export type EvmNodeOpts = {
   logger?: Logger;
   /** Blocks kept in memory (default 100,000); older blocks, their txs and receipts answer null. */
   retainBlocks?: number;
+  /**
+   * Browser origins allowed to call the node (CORS), e.g. a dapp served on localhost; '*' for any.
+   * Default none: a page the developer happens to visit cannot send evm_revert to the devnet.
+   */
+  corsOrigins?: readonly string[];
 };
 
 /** Most requests in one JSON-RPC batch. */
@@ -131,6 +137,10 @@ export class EvmNode {
     // The node parses the body itself, so malformed JSON gets a JSON-RPC -32700 rather than an HTTP 400.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    const origins = opts.corsOrigins ?? [];
+    if (origins.length > 0) {
+      await app.register(fastifyCors, { origin: origins.includes('*') ? '*' : [...origins], methods: ['POST'], allowedHeaders: ['content-type'], maxAge: 600 });
+    }
     app.setErrorHandler((error: { statusCode?: number; message: string }, _req, reply) => {
       void reply.code(error.statusCode ?? 500).send(errorResponse(null, -32600, error.message));
     });

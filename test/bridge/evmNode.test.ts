@@ -537,3 +537,16 @@ t.test('empty blocks are the blocks @ethereumjs/block makes from their parent (b
   }
   t.equal(checked, 6);
 });
+
+t.test('CORS headers only for the configured origins', async (t) => {
+  const closed = await EvmNode.start(opts());
+  t.teardown(() => closed.stop());
+  const open = await EvmNode.start(opts({ corsOrigins: ['http://localhost:5173'] }));
+  t.teardown(() => open.stop());
+  const preflight = (url: string) =>
+    fetch(url, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+  t.equal((await preflight(open.url)).headers.get('access-control-allow-origin'), 'http://localhost:5173');
+  t.equal((await preflight(closed.url)).headers.get('access-control-allow-origin'), null);
+  const reply = await fetch(open.url, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' });
+  t.equal(reply.headers.get('access-control-allow-origin'), null, 'another origin gets no CORS header');
+});
