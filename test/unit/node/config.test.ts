@@ -60,3 +60,20 @@ t.test('the p2p section: addresses and peers are checked, errors name the key', 
   t.match(code(() => applyOverrides(DEFAULT_CONFIG, { 'p2p.enabled': 'maybe' })), /^CONFIG_INVALID_VALUE.*p2p\.enabled/);
   t.same(DEFAULT_CONFIG.p2p.bootstrap, [], 'defaults are not mutated');
 });
+
+t.test('the bridge section: endpoint, finality, relaying and the embedded EVM', async (t) => {
+  const c = parseConfigJson('{"bridge":{"bnbRpcUrl":"https://bsc.example.org/rpc","confirmations":15,"relayer":true,"fromBlock":4000000}}', 'c.json');
+  t.equal(c.bridge.bnbRpcUrl, 'https://bsc.example.org/rpc');
+  t.equal(c.bridge.confirmations, 15);
+  t.equal(c.bridge.relayer, true);
+  t.equal(c.bridge.embeddedEvm, false, 'no local EVM unless asked (the devnet asks)');
+  t.match(code(() => parseConfigJson('{"bridge":{"bnbRpcUrl":"ftp://x"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*bridge\.bnbRpcUrl/);
+  t.match(code(() => parseConfigJson('{"bridge":{"confirmations":-1}}', 'c.json')), /^CONFIG_INVALID_VALUE.*bridge\.confirmations/);
+  t.match(code(() => parseConfigJson('{"bridge":{"pollMs":1}}', 'c.json')), /^CONFIG_INVALID_VALUE.*bridge\.pollMs/);
+  t.match(code(() => parseConfigJson('{"bridge":{"relayer":"yes"}}', 'c.json')), /^CONFIG_INVALID_VALUE.*bridge\.relayer/);
+  t.match(code(() => parseConfigJson('{"bridge":{"rpcUrl":""}}', 'c.json')), /^CONFIG_UNKNOWN_KEY.*bridge\.rpcUrl/);
+  const env = applyOverrides(DEFAULT_CONFIG, { 'bridge.bnbRpcUrl': 'http://127.0.0.1:8545', 'bridge.relayer': 'true', 'bridge.embeddedEvmPort': '0' });
+  t.equal(env.bridge.bnbRpcUrl, 'http://127.0.0.1:8545');
+  t.equal(env.bridge.relayer, true);
+  t.equal(env.bridge.embeddedEvmPort, 0);
+});
