@@ -4,7 +4,9 @@
  *
  *   - attest: the deposit watcher reads finalized `Deposited` events from BNB Chain; for each deposit
  *     from the chain's next deposit nonce on that this validator has not attested, the node submits a
- *     `depositAttest` transaction signed with its node key (a validator's operator key is its node key);
+ *     `depositAttest` transaction signed with its node key (the runtime counts it for the validator
+ *     whose consensus key that is: `bridgeOperatorOf`); it also registers its bridge key when the
+ *     chain has another or none for its validator;
  *   - sign: after each commit, every closed checkpoint whose signing set holds this node's bridge key
  *     and that it has not signed yet gets a `checkpointSign` transaction (secp256k1 over the digest);
  *   - relay (permissionless): submits signed checkpoints to the contract and releases withdrawals,
@@ -20,6 +22,7 @@ import { bytesToHex, equalBytes, secp256k1Address, secp256k1Sign, type Logger } 
 import {
   loadBridgeGlobals,
   loadBridgeKey,
+  loadBridgeKeyOwner,
   loadBridgeParams,
   loadBridgeSet,
   loadCheckpoint,
@@ -31,6 +34,8 @@ import {
   signatureToBytes,
   toBridgeCheckpoint,
   loadStakingValidator,
+  bridgeKeyMessage,
+  bridgeOperatorOf,
   type BridgeBody,
   type CheckpointRecord,
 } from '../runtime/index.ts';
@@ -46,6 +51,8 @@ const SIGN_LOOKBACK = 16;
 const ATTEST_PER_POLL = 64;
 /** Items with a transaction waiting in the mempool, at most (older entries are forgotten first). */
 const INFLIGHT_MAX = 1_024;
+/** Key registrations sent per process at most: one that keeps failing is a configuration problem. */
+const REGISTER_TRIES_MAX = 3;
 
 export type BridgeServiceConfig = {
   bnbRpcUrl: string;
@@ -123,6 +130,8 @@ export class BridgeService {
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
+  private registerTries = 0;
+  private registerGaveUp = false;
   /** Counters for metrics and tests. */
   readonly stats = { attested: 0, signed: 0, checkpointsRelayed: 0, withdrawalsReleased: 0, pollErrors: 0, lockedOnBnb: null as bigint | null };
 
@@ -171,12 +180,43 @@ export class BridgeService {
     await this.polling;
   }
 
-  /** After each commit: sign the checkpoints this node owes, attest deposits already seen. */
+  /** After each commit: register the bridge key if the chain lacks it, sign the checkpoints this node owes, attest deposits already seen. */
   onCommit(): void {
     if (this.watcher === null) return;
     this.forgetCommitted();
+    this.registerKey();
     this.signCheckpoints();
     this.attestDeposits();
+  }
+
+  /** The operator this node's duties speak for (its own address for a genesis validator). */
+  private operator(state: StateReader): Uint8Array {
+    return bridgeOperatorOf(state, this.deps.key.address);
+  }
+
+  /**
+   * A validator whose operator has no bridge key, or another one, registers this node's key
+   * (`bridgeKeyRegister`, sent with the node key on the operator's behalf). It takes effect on the
+   * contract through the next checkpoint's set rotation.
+   */
+  private registerKey(): void {
+    if (this.bridgeAddress === null || this.deps.bridgeSecret === null) return;
+    const state = this.deps.state();
+    if (!this.isValidator(state)) return;
+    const operator = this.operator(state);
+    const current = loadBridgeKey(state, operator);
+    if (current !== null && equalBytes(current, this.bridgeAddress)) return;
+    const owner = loadBridgeKeyOwner(state, this.bridgeAddress);
+    if ((owner !== null && !equalBytes(owner, operator)) || this.registerTries >= REGISTER_TRIES_MAX) {
+      if (!this.registerGaveUp) this.deps.log.error({ bridgeKey: this.bridgeKeyAddress, inUse: owner !== null }, 'Cannot register the bridge key (in use by another validator, or refused): set another bridge-key.json');
+      this.registerGaveUp = true;
+      return;
+    }
+    const waiting = this.inflight.get('register');
+    if (waiting !== undefined && this.deps.inMempool(waiting)) return;
+    this.registerTries++;
+    const proof = signatureToBytes(secp256k1Sign(this.deps.bridgeSecret, bridgeKeyMessage(this.deps.chainId, operator)));
+    this.send('register', { kind: 'bridgeKeyRegister', address: this.bridgeAddress, proof });
   }
 
   private schedule(ms: number): void {
@@ -238,13 +278,13 @@ export class BridgeService {
   }
 
   private isValidator(state: StateReader): boolean {
-    return loadStakingValidator(state, this.deps.key.address) !== null;
+    return loadStakingValidator(state, this.operator(state)) !== null;
   }
 
   private signCheckpoints(): void {
     if (this.bridgeAddress === null || this.deps.bridgeSecret === null) return;
     const state = this.deps.state();
-    const me = loadBridgeKey(state, this.deps.key.address);
+    const me = loadBridgeKey(state, this.operator(state));
     if (me === null || !equalBytes(me, this.bridgeAddress)) return;
     const last = loadBridgeGlobals(state).lastCheckpoint;
     for (let n = Math.max(1, last - SIGN_LOOKBACK + 1); n <= last; n++) {
@@ -262,9 +302,10 @@ export class BridgeService {
     const next = loadBridgeGlobals(state).nextDepositNonce;
     this.watcher.prune(next);
     if (!this.isValidator(state)) return;
+    const operator = this.operator(state);
     for (const d of this.watcher.pending(next, ATTEST_PER_POLL)) {
       const record = loadDeposit(state, d.nonce);
-      if (record !== null && record.attesters.some((a) => equalBytes(a, this.deps.key.address))) continue;
+      if (record !== null && record.attesters.some((a) => equalBytes(a, operator))) continue;
       const body: BridgeBody = { kind: 'depositAttest', nonce: d.nonce, recipient: d.recipient, amount: d.amount, bnbTxHash: d.bnbTxHash, logIndex: d.logIndex };
       if (this.send(`deposit:${d.nonce}`, body)) this.stats.attested++;
     }

@@ -17,7 +17,7 @@ import {
 import { loadAccount, loadSupply, saveAccount, saveSupply, type StateReader, type StateView } from '../../state/index.ts';
 import type { ChainEvent } from '../block.ts';
 import { TxFailure } from '../errors.ts';
-import { loadLastValidatorSet, loadStakingValidator } from '../staking/index.ts';
+import { loadLastValidatorSet, loadStakingValidator, operatorOf } from '../staking/index.ts';
 import { loadBridgeParams, type BridgeParams } from './params.ts';
 import {
   checkpointSigKey,
@@ -74,19 +74,29 @@ export function attesterPower(state: StateReader, operator: Uint8Array, set = lo
   return set.find((m) => equalBytes(m.address, v.consensusAddress))?.power ?? 0n;
 }
 
+/**
+ * The validator operator a bridge duty (kinds 40, 41, 43) speaks for: the sender itself if it operates
+ * a validator, else the operator of the validator whose consensus key the sender is. So a validator's
+ * node signs its duties with the node (consensus) key even when the operator key is another, kept offline.
+ */
+export function bridgeOperatorOf(state: StateReader, sender: Uint8Array): Uint8Array {
+  if (loadStakingValidator(state, sender) !== null) return sender;
+  return operatorOf(state, sender) ?? sender;
+}
+
 export function executeBridge(view: StateView, sender: Uint8Array, body: BridgeBody, env: BridgeTxEnv): ChainEvent[] {
   const params = loadBridgeParams(view);
   switch (body.kind) {
     case 'bridgeKeyRegister':
-      return registerKey(view, sender, body.address, body.proof, env.chainId);
+      return registerKey(view, bridgeOperatorOf(view, sender), body.address, body.proof, env.chainId);
     case 'depositAttest':
       requireEnabled(params);
-      return attestDeposit(view, sender, body, params);
+      return attestDeposit(view, bridgeOperatorOf(view, sender), body, params);
     case 'withdraw':
       requireEnabled(params);
       return withdraw(view, sender, body.recipient, body.amount, params, env.height);
     case 'checkpointSign':
-      return signCheckpoint(view, sender, body.number, body.signature);
+      return signCheckpoint(view, bridgeOperatorOf(view, sender), body.number, body.signature);
   }
 }
 
