@@ -14,8 +14,9 @@
  * the contract's state.
  */
 import { BaseError, ContractFunctionRevertedError, decodeEventLog, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
-import { bytesToHex, equalBytes, hexToBytes, type Logger } from '../lib/index.ts';
+import { equalBytes, hexToBytes, type Logger } from '../lib/index.ts';
 import { describeError, rpcCall } from './bnbClient.ts';
+import { EMPTY_SET, checkpointArg, hex, setArg, sigsArg, withdrawalArg } from './abiArgs.ts';
 import {
   checkpointDigest,
   collectSignatures,
@@ -85,27 +86,11 @@ export type RelayerStep = {
 };
 
 const ABI = TAGGER_BRIDGE.abi;
-const EMPTY_SET: BridgeValidatorSet = { id: 0n, signers: [], powers: [] };
 /** Reverts that mean another relayer (or this one, before a restart) got there first. */
 const RACE_REVERTS = new Set(['NotContiguous', 'AlreadyClaimed', 'NotQueued', 'IsPaused']);
 /** Reverts a withdrawal will keep hitting whatever the relayer does: logged, then left to guardians. */
 const PERMANENT_WITHDRAW_REVERTS = new Set(['OverPerTxCap', 'ZeroRecipient', 'ZeroAmount', 'BadProof']);
 
-const hex = (b: Uint8Array): Hex => `0x${bytesToHex(b)}`;
-const setArg = (s: BridgeValidatorSet) => ({ id: s.id, signers: s.signers.map(hex), powers: s.powers });
-const checkpointArg = (cp: BridgeCheckpoint) => ({
-  number: cp.number,
-  startBlock: cp.startBlock,
-  endBlock: cp.endBlock,
-  blockRangeRoot: hex(cp.blockRangeRoot),
-  stateRoot: hex(cp.stateRoot),
-  withdrawalsRoot: hex(cp.withdrawalsRoot),
-  withdrawalCount: cp.withdrawalCount,
-  nextValidatorSetId: cp.nextValidatorSetId,
-  nextValidatorSetHash: hex(cp.nextValidatorSetHash),
-});
-const sigsArg = (sigs: readonly SignerSignature[]) => sigs.map(({ signature }) => ({ v: signature.v, r: hex(signature.r), s: hex(signature.s) }));
-const withdrawalArg = (w: BridgeWithdrawal) => ({ nonce: w.nonce, sender: hex(w.sender), recipient: hex(w.recipient), amount: w.amount });
 
 /** The custom error a contract call reverted with, or null if it failed otherwise. */
 export function revertName(e: unknown): string | null {

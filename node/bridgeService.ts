@@ -17,16 +17,17 @@
  * delays the next poll: nothing is skipped, nothing is attested twice (the runtime refuses a second
  * attestation from one validator anyway).
  */
-import type { Hex, PublicClient } from 'viem';
+import type { Hex } from 'viem';
 import { bytesToHex, equalBytes, secp256k1Address, secp256k1Sign, type Logger } from '../lib/index.ts';
 import {
   loadBridgeGlobals,
   loadBridgeKey,
   loadBridgeKeyOwner,
   loadBridgeParams,
-  loadBridgeSet,
+  checkpointNextSet,
   loadCheckpoint,
   loadCheckpointSig,
+  loadCheckpointSigs,
   loadDeposit,
   loadWithdrawal,
   requiredFee,
@@ -43,7 +44,7 @@ import { PARAMS_KEY, decodeParams, type StateReader } from '../state/index.ts';
 import { DepositWatcher } from '../bridge/watcher.ts';
 import { Relayer, type CheckpointSource, type SignedCheckpoint } from '../bridge/relayer.ts';
 import { createBnbPublicClient, createBnbWalletClient, describeError } from '../bridge/bnbClient.ts';
-import { TAGGER_BRIDGE, TAG_TOKEN, type BridgeValidatorSet, type BridgeWithdrawal, type SignerSignature } from '../bridge/index.ts';
+import type { BridgeWithdrawal, SignerSignature } from '../bridge/index.ts';
 
 /** Checkpoints looked at per commit for missing signatures (the newest ones). */
 const SIGN_LOOKBACK = 16;
@@ -102,20 +103,9 @@ export function stateCheckpointSource(state: () => StateReader): CheckpointSourc
   };
 }
 
-/** The set checkpoint `c` rotates to (the next checkpoint's signing set, or the current one), or null if it keeps its set. */
-export function checkpointNextSet(state: StateReader, c: CheckpointRecord): BridgeValidatorSet | null {
-  if (BigInt(c.nextValidatorSetId) === c.signingSet.id) return null;
-  return loadCheckpoint(state, c.number + 1)?.signingSet ?? loadBridgeSet(state);
-}
-
-/** The stored signatures over checkpoint `c`, one per signer of its signing set that signed. */
-export function checkpointSignatures(state: StateReader, c: CheckpointRecord): SignerSignature[] {
-  const out: SignerSignature[] = [];
-  for (const signer of c.signingSet.signers) {
-    const b = loadCheckpointSig(state, c.number, signer);
-    if (b !== null) out.push({ signer, signature: { r: b.subarray(0, 32), s: b.subarray(32, 64), v: b[64] as 27 | 28 } });
-  }
-  return out;
+/** The stored signatures over checkpoint `c`, as the contract takes them. */
+function checkpointSignatures(state: StateReader, c: CheckpointRecord): SignerSignature[] {
+  return loadCheckpointSigs(state, c).map(({ signer, signature: b }) => ({ signer, signature: { r: b.subarray(0, 32), s: b.subarray(32, 64), v: b[64] as 27 | 28 } }));
 }
 
 export class BridgeService {
@@ -124,7 +114,6 @@ export class BridgeService {
   private readonly bridgeAddress: Uint8Array | null;
   private watcher: DepositWatcher | null = null;
   private relayer: Relayer | null = null;
-  private client: PublicClient | null = null;
   /** Duty key (`deposit:N`, `checkpoint:N`) → hash of the transaction waiting in the mempool. */
   private readonly inflight = new Map<string, Uint8Array>();
   private timer: NodeJS.Timeout | null = null;
@@ -132,8 +121,6 @@ export class BridgeService {
   private stopped = false;
   private registerTries = 0;
   private registerGaveUp = false;
-  /** Counters for metrics and tests. */
-  readonly stats = { attested: 0, signed: 0, checkpointsRelayed: 0, withdrawalsReleased: 0, pollErrors: 0, lockedOnBnb: null as bigint | null };
 
   constructor(config: BridgeServiceConfig, deps: BridgeServiceDeps) {
     this.config = config;
@@ -156,7 +143,6 @@ export class BridgeService {
     const bridge: Hex = `0x${bytesToHex(params.bridgeContract)}`;
     const clientOpts = { url: this.config.bnbRpcUrl, chainId: params.bnbChainId, timeoutMs: this.config.rpcTimeoutMs };
     const client = createBnbPublicClient(clientOpts);
-    this.client = client;
     const log = this.deps.log;
     this.watcher = new DepositWatcher({ client, bridge, fromBlock: this.config.fromBlock, confirmations: this.config.confirmations, logger: log.child({ part: 'watcher' }) });
     if (this.config.relayerKey !== null) {
@@ -239,36 +225,18 @@ export class BridgeService {
         if (seen.length > 0) log.info({ deposits: seen.map((d) => d.nonce) }, 'Saw finalized deposits on BNB Chain');
         this.attestDeposits();
       } catch (e: unknown) {
-        this.stats.pollErrors++;
         log.warn({ err: describeError(e) }, 'Deposit watcher poll failed; retrying next poll');
       }
     }
     if (this.relayer !== null && !this.stopped) {
       try {
         const step = await this.relayer.poll();
-        this.stats.checkpointsRelayed += step.checkpoints.length;
-        this.stats.withdrawalsReleased += step.releases.length;
         if (step.checkpoints.length > 0 || step.releases.length > 0 || step.queued.length > 0) {
           log.info({ checkpoints: step.checkpoints, releases: step.releases, queued: step.queued.map((q) => q.nonce) }, 'Relayed to BNB Chain');
         }
       } catch (e: unknown) {
-        this.stats.pollErrors++;
         log.warn({ err: describeError(e) }, 'Relayer poll failed; retrying next poll');
       }
-    }
-    await this.readLocked();
-  }
-
-  /** TAG the bridge contract holds on BNB Chain (a metric); left as it was if the read fails. */
-  private async readLocked(): Promise<void> {
-    if (this.client === null) return;
-    try {
-      const params = loadBridgeParams(this.deps.state());
-      const bridge: Hex = `0x${bytesToHex(params.bridgeContract)}`;
-      const token = await this.client.readContract<typeof TAGGER_BRIDGE.abi, 'token', []>({ address: bridge, abi: TAGGER_BRIDGE.abi, functionName: 'token' });
-      this.stats.lockedOnBnb = await this.client.readContract<typeof TAG_TOKEN.abi, 'balanceOf', [Hex]>({ address: token, abi: TAG_TOKEN.abi, functionName: 'balanceOf', args: [bridge] });
-    } catch {
-      // The metric keeps its last value; the watcher's poll logs RPC trouble.
     }
   }
 
@@ -292,7 +260,7 @@ export class BridgeService {
       if (c === null || c.signed || !c.signingSet.signers.some((s) => equalBytes(s, this.bridgeAddress!))) continue;
       if (loadCheckpointSig(state, n, this.bridgeAddress) !== null) continue;
       const signature = signatureToBytes(secp256k1Sign(this.deps.bridgeSecret, c.digest));
-      if (this.send(`checkpoint:${n}`, { kind: 'checkpointSign', number: n, signature })) this.stats.signed++;
+      this.send(`checkpoint:${n}`, { kind: 'checkpointSign', number: n, signature });
     }
   }
 
@@ -307,7 +275,7 @@ export class BridgeService {
       const record = loadDeposit(state, d.nonce);
       if (record !== null && record.attesters.some((a) => equalBytes(a, operator))) continue;
       const body: BridgeBody = { kind: 'depositAttest', nonce: d.nonce, recipient: d.recipient, amount: d.amount, bnbTxHash: d.bnbTxHash, logIndex: d.logIndex };
-      if (this.send(`deposit:${d.nonce}`, body)) this.stats.attested++;
+      this.send(`deposit:${d.nonce}`, body);
     }
   }
 

@@ -14,14 +14,15 @@
  * LEAF_CACHE_CHECKPOINTS_MAX checkpoints proven are kept.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { U32_MAX, assert, bytesToHex, verifyWithdrawalProof, withdrawalLeaf, withdrawalProof, type BridgeValidatorSet } from '../../lib/index.ts';
+import { U32_MAX, assert, bytesToHex, verifyWithdrawalProof, withdrawalLeaf, withdrawalProof } from '../../lib/index.ts';
 import {
   WITHDRAWALS_PER_CHECKPOINT_CEILING,
+  checkpointNextSet,
+  loadCheckpointSigs,
   loadBridgeGlobals,
   loadBridgeParams,
   loadBridgeSet,
   loadCheckpoint,
-  loadCheckpointSig,
   loadDeposit,
   loadWithdrawal,
   type BridgeGlobals,
@@ -41,7 +42,6 @@ import {
   type BridgeStatusJson,
   type CheckpointJson,
   type CheckpointReplyJson,
-  type CheckpointSignatureJson,
   type CheckpointsPageJson,
   type DepositJson,
   type DepositReplyJson,
@@ -163,26 +163,8 @@ function proofOf(leaves: readonly Uint8Array[], c: CheckpointRecord, index: numb
 
 // ── checkpoints ──────────────────────────────────────────────────────────────────────────────────
 
-function signaturesOf(reader: StateReader, c: CheckpointRecord): CheckpointSignatureJson[] {
-  const out: CheckpointSignatureJson[] = [];
-  for (const signer of c.signingSet.signers) {
-    const sig = loadCheckpointSig(reader, c.number, signer);
-    if (sig !== null) out.push({ signer: hex(signer), signature: hex(sig) });
-  }
-  return out;
-}
-
-/**
- * The set checkpoint `c` rotates to, when it names another than its signing set: the set that signs
- * the next checkpoint (that checkpoint's signing set if it is closed, else the current one).
- */
-function nextSetOf(reader: StateReader, c: CheckpointRecord): BridgeValidatorSet | null {
-  if (BigInt(c.nextValidatorSetId) === c.signingSet.id) return null;
-  return loadCheckpoint(reader, c.number + 1)?.signingSet ?? loadBridgeSet(reader);
-}
-
 function checkpointJson(reader: StateReader, c: CheckpointRecord): CheckpointJson {
-  return checkpointToJson(c, signaturesOf(reader, c), nextSetOf(reader, c));
+  return checkpointToJson(c, loadCheckpointSigs(reader, c).map((x) => ({ signer: hex(x.signer), signature: hex(x.signature) })), checkpointNextSet(reader, c));
 }
 
 // ── BNB Chain lookups ────────────────────────────────────────────────────────────────────────────

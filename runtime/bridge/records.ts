@@ -15,7 +15,7 @@ import {
   u32ToBytes,
   type BridgeValidatorSet,
 } from '../../lib/index.ts';
-import { PREFIX, bridgeGlobalKey, bridgeSetToWire, parseBridgeSet, type StateReader, type StateView } from '../../state/index.ts';
+import { PREFIX, bridgeGlobalKey, bridgeSetToWire, loadBridgeSet, parseBridgeSet, type StateReader, type StateView } from '../../state/index.ts';
 
 export {
   bridgeGlobalKey,
@@ -198,4 +198,24 @@ export function saveCheckpoint(view: StateView, c: CheckpointRecord): void {
 export function loadCheckpointSig(state: StateReader, number: number, signer: Uint8Array): Uint8Array | null {
   const bytes = state.get(checkpointSigKey(number, signer));
   return bytes === undefined || bytes.length !== SECP256K1_SIGNATURE_BYTES ? null : bytes;
+}
+
+/** The stored signatures over checkpoint `c` (r ‖ s ‖ v), one per member of its signing set that signed, in set order. */
+export function loadCheckpointSigs(state: StateReader, c: CheckpointRecord): Array<{ signer: Uint8Array; signature: Uint8Array }> {
+  const out: Array<{ signer: Uint8Array; signature: Uint8Array }> = [];
+  for (const signer of c.signingSet.signers) {
+    const signature = loadCheckpointSig(state, c.number, signer);
+    if (signature !== null) out.push({ signer, signature });
+  }
+  return out;
+}
+
+/**
+ * The set checkpoint `c` rotates to, when it names another than its signing set: the set that signs
+ * the next checkpoint (that checkpoint's signing set if it is closed, else the current one); null if
+ * it keeps its set. What `submitCheckpoint` takes as `next`.
+ */
+export function checkpointNextSet(state: StateReader, c: CheckpointRecord): BridgeValidatorSet | null {
+  if (BigInt(c.nextValidatorSetId) === c.signingSet.id) return null;
+  return loadCheckpoint(state, c.number + 1)?.signingSet ?? loadBridgeSet(state);
 }
