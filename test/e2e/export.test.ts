@@ -30,7 +30,7 @@ const run = promisify(execFile);
 const FORMATS: DatasetFormat[] = ['jsonl', 'csv', 'parquet'];
 const ITEMS = 6;
 
-async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, tries = 400, pauseMs = 25): Promise<T> {
+async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, tries = 2_000, pauseMs = 25): Promise<T> {
   let last: T | undefined;
   for (let i = 0; i < tries; i++) {
     last = await read();
@@ -88,8 +88,10 @@ t.test('export a labelled task in three formats; verify; tampering fails', async
     answersMin: 1,
     answersMax: 1,
     annotatorStake: 10n * ONE_TAG,
-    commitWindow: 40,
-    revealWindow: 40,
+    // Both tasks are funded before either is labelled: task 2's commit window must outlast task 1's
+    // commit and reveal (blocks every 20 ms; 40 blocks closed it on a loaded machine).
+    commitWindow: 200,
+    revealWindow: 200,
     challengeWindow: 2,
     confidenceQ16: 32_768,
   });
